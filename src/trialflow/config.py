@@ -1,0 +1,164 @@
+"""The study configuration as typed, immutable objects.
+
+The YAML is validated against ``workflow/schemas/config.schema.yaml`` at workflow start;
+these classes turn one validated study mapping into objects that the pure functions take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+VISIT_ROLES = ("baseline", "treatment", "end_of_treatment", "follow_up")
+DESIGNS = ("parallel", "single_arm")
+
+
+@dataclass(frozen=True)
+class Arm:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Visit:
+    id: str
+    label: str
+    week: float
+    role: str  # one of VISIT_ROLES
+
+
+@dataclass(frozen=True)
+class InstrumentSpec:
+    """One instrument a study uses: which scorer (``type``) and where its CSV(s) are."""
+
+    id: str
+    type: str
+    file: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    measures: Mapping[str, Mapping[str, Any]] | None = None  # only for type "measures"
+
+    def path(self, data_dir: str | Path) -> Path:
+        """The CSV file, or the directory of one-file-per-participant CSVs, for this instrument."""
+        data_dir = Path(data_dir)
+        if self.file:
+            return data_dir / self.file
+        single = data_dir / f"{self.id}.csv"
+        return single if single.exists() or not (data_dir / self.id).is_dir() else data_dir / self.id
+
+    def scorer_options(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`trialflow.instruments.score`."""
+        options = dict(self.options)
+        if self.type == "measures":
+            options["measures"] = {k: dict(v) for k, v in (self.measures or {}).items()}
+        return options
+
+
+@dataclass(frozen=True)
+class Multiplicity:
+    method: str = "holm"  # holm | fdr_bh | none
+    family: str = "primary_visit"  # which comparisons share one adjustment; see the README
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    test_selection: str = "auto"  # auto | parametric | nonparametric
+    alpha: float = 0.05
+    primary_visit: str | None = None
+    multiplicity: Multiplicity = field(default_factory=Multiplicity)
+    minimal_important_difference: Mapping[str, float] = field(default_factory=dict)
+    mmrm_covariance: tuple[str, ...] = ("unstructured", "toeplitz", "ar1", "compound_symmetry")
+
+
+@dataclass(frozen=True)
+class Study:
+    id: str
+    title: str
+    design: str  # one of DESIGNS
+    data_dir: str
+    arms: tuple[Arm, ...]
+    visits: tuple[Visit, ...]
+    instruments: tuple[InstrumentSpec, ...]
+    covariates: tuple[str, ...] = ()
+    analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
+    simulated: bool = False
+
+    @property
+    def reference_arm(self) -> Arm:
+        return self.arms[0]
+
+    @property
+    def arm_ids(self) -> list[str]:
+        return [arm.id for arm in self.arms]
+
+    @property
+    def visit_ids(self) -> list[str]:
+        return [visit.id for visit in self.visits]
+
+    @property
+    def baseline(self) -> Visit:
+        return next(visit for visit in self.visits if visit.role == "baseline")
+
+    @property
+    def post_baseline(self) -> list[Visit]:
+        return [visit for visit in self.visits if visit.role != "baseline"]
+
+    @property
+    def end_of_treatment(self) -> Visit | None:
+        return next((v for v in self.visits if v.role == "end_of_treatment"), None)
+
+    @property
+    def follow_up(self) -> Visit | None:
+        return next((v for v in self.visits if v.role == "follow_up"), None)
+
+    @property
+    def primary_visit(self) -> Visit:
+        """The visit named in ``analysis.primary_visit``, else end of treatment, else the last."""
+        wanted = self.analysis.primary_visit
+        if wanted is not None:
+            return next(v for v in self.visits if v.id == wanted)
+        return self.end_of_treatment or self.visits[-1]
+
+    def visit(self, visit_id: str) -> Visit:
+        return next(v for v in self.visits if v.id == visit_id)
+
+    def instrument(self, instrument_id: str) -> InstrumentSpec:
+        return next(i for i in self.instruments if i.id == instrument_id)
+
+
+def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
+    """Build a :class:`Study` from one validated ``studies.<id>`` mapping of the config."""
+    analysis = dict(raw.get("analysis") or {})
+    multiplicity = Multiplicity(**(analysis.pop("multiplicity", None) or {}))
+    if "mmrm_covariance" in analysis:
+        analysis["mmrm_covariance"] = tuple(analysis["mmrm_covariance"])
+    return Study(
+        id=study_id,
+        title=raw["title"],
+        design=raw["design"],
+        data_dir=raw["data_dir"],
+        arms=tuple(Arm(id=a["id"], label=a.get("label", a["id"])) for a in raw["arms"]),
+        visits=tuple(
+            Visit(id=v["id"], label=v.get("label", v["id"]), week=float(v["week"]), role=v["role"])
+            for v in raw["visits"]
+        ),
+        instruments=tuple(
+            InstrumentSpec(
+                id=instrument_id,
+                type=spec["type"],
+                file=spec.get("file"),
+                options=dict(spec.get("options") or {}),
+                measures=spec.get("measures"),
+            )
+            for instrument_id, spec in raw["instruments"].items()
+        ),
+        covariates=tuple(raw.get("covariates") or ()),
+        analysis=AnalysisOptions(multiplicity=multiplicity, **analysis),
+        simulated=bool(raw.get("simulated", False)),
+    )
+
+
+def studies_from_config(config: Mapping[str, Any]) -> dict[str, Study]:
+    """All studies of a validated config, keyed by id, in config order."""
+    return {sid: study_from_mapping(sid, raw) for sid, raw in config["studies"].items()}

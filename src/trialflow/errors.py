@@ -1,0 +1,40 @@
+"""Input problems that name the file, row and column, and the exception that carries them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One bad input cell (or file, or row) with what was expected.
+
+    ``row`` is the 1-based line number in the CSV file, header included, so the first
+    data row is row 2: the number a person sees in a text editor or spreadsheet.
+    ``None`` means the problem concerns the whole file or column.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: object
+    expected: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column '{self.column}'"
+        value = "" if self.value is None else f": got {self.value!r}"
+        return f"{where}{value}; expected {self.expected}"
+
+
+class InputError(ValueError):
+    """Raised when inputs are invalid; lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[InputProblem]):
+        self.problems = list(problems)
+        lines = [f"{len(self.problems)} input problem(s):"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        super().__init__("\n".join(lines))
