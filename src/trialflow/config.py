@@ -162,3 +162,31 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
 def studies_from_config(config: Mapping[str, Any]) -> dict[str, Study]:
     """All studies of a validated config, keyed by id, in config order."""
     return {sid: study_from_mapping(sid, raw) for sid, raw in config["studies"].items()}
+
+
+def config_problems(config: Mapping[str, Any]) -> list[str]:
+    """Cross-field rules JSON Schema cannot express, each naming the offending key."""
+    problems = []
+    for sid, raw in config["studies"].items():
+        key = f"studies.{sid}"
+        arm_ids = [a["id"] for a in raw["arms"]]
+        visit_ids = [v["id"] for v in raw["visits"]]
+        if raw["design"] == "single_arm" and len(arm_ids) != 1:
+            problems.append(f"{key}.arms: a single_arm design has exactly one arm, got {len(arm_ids)}")
+        if raw["design"] == "parallel" and len(arm_ids) < 2:
+            problems.append(f"{key}.arms: a parallel design needs at least two arms")
+        for name, ids in (("arms", arm_ids), ("visits", visit_ids)):
+            duplicates = sorted({i for i in ids if ids.count(i) > 1})
+            if duplicates:
+                problems.append(f"{key}.{name}: duplicate id(s) {', '.join(duplicates)}")
+        weeks = [float(v["week"]) for v in raw["visits"]]
+        if weeks != sorted(weeks) or len(set(weeks)) != len(weeks):
+            problems.append(f"{key}.visits: weeks must increase from visit to visit, got {weeks}")
+        if raw["visits"][0]["role"] != "baseline":
+            problems.append(f"{key}.visits: the first visit must have role baseline")
+        primary = (raw.get("analysis") or {}).get("primary_visit")
+        if primary is not None and primary not in visit_ids:
+            problems.append(
+                f"{key}.analysis.primary_visit: '{primary}' is not one of the visits {visit_ids}"
+            )
+    return problems

@@ -1,0 +1,9 @@
+rule descriptives:
+    input:
+        analysis="data/processed/{study}/analysis.parquet",
+    output:
+        descriptives="results/{study}/tables/descriptives.csv",
+    log:
+        "logs/{study}/descriptives.log",
+    script:
+        "../../scripts/describe.py"

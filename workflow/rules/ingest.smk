@@ -1,0 +1,35 @@
+rule validate:
+    input:
+        unpack(raw_inputs),
+    output:
+        validated=directory("data/processed/{study}/validated"),
+        quality="results/{study}/tables/data_quality.csv",
+    log:
+        "logs/{study}/validate.log",
+    script:
+        "../../scripts/validate_inputs.py"
+
+
+rule score:
+    input:
+        validated="data/processed/{study}/validated",
+    output:
+        scores="data/processed/{study}/scores.parquet",
+        outcomes="data/processed/{study}/outcomes.parquet",
+        summary="results/{study}/tables/scoring_summary.csv",
+    log:
+        "logs/{study}/score.log",
+    script:
+        "../../scripts/score_instruments.py"
+
+
+rule assemble:
+    input:
+        scores="data/processed/{study}/scores.parquet",
+        validated="data/processed/{study}/validated",
+    output:
+        analysis="data/processed/{study}/analysis.parquet",
+    log:
+        "logs/{study}/assemble.log",
+    script:
+        "../../scripts/assemble_analysis.py"
