@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
+from trialflow.config import studies_from_config
 from trialflow.io import read_csv_input, write_csv, write_parquet
 from trialflow.script_support import logged
 from trialflow.validate import validate_study
-from trialflow.config import studies_from_config
 
 with logged(snakemake.log[0]) as log:
     study = studies_from_config(snakemake.config)[snakemake.wildcards.study]

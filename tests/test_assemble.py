@@ -37,7 +37,13 @@ def test_joins_arm_week_and_covariates_in_config_order():
     )
     analysis = assemble_analysis(scores, roster, STUDY)
     assert list(analysis.columns) == [
-        "participant_id", "arm", "visit", "week", "outcome", "value", "age",
+        "participant_id",
+        "arm",
+        "visit",
+        "week",
+        "outcome",
+        "value",
+        "age",
     ]
     # control arm first (reference arm), then visits in schedule order
     assert analysis[["participant_id", "arm", "visit", "week", "value"]].values.tolist() == [

@@ -33,7 +33,11 @@ def test_default_studies_have_the_published_designs(config):
     assert [v.id for v in spine.post_baseline] == ["week8"]
     assert spine.primary_visit.id == "week8"
     assert knee.design == "single_arm"
-    assert [(v.id, v.week) for v in knee.visits] == [("baseline", 0), ("week12", 12), ("week24", 24)]
+    assert [(v.id, v.week) for v in knee.visits] == [
+        ("baseline", 0),
+        ("week12", 12),
+        ("week24", 24),
+    ]
     assert knee.end_of_treatment.id == "week12"
     assert knee.follow_up.id == "week24"
     assert knee.instrument("tug").type == "tug"

@@ -9,7 +9,9 @@ from trialflow.config import Study
 ANALYSIS_COLUMNS = ["participant_id", "arm", "visit", "week", "outcome", "value"]
 
 
-def assemble_analysis(scores: pd.DataFrame, participants: pd.DataFrame, study: Study) -> pd.DataFrame:
+def assemble_analysis(
+    scores: pd.DataFrame, participants: pd.DataFrame, study: Study
+) -> pd.DataFrame:
     """Join scores to the roster and the visit schedule.
 
     Parameters

@@ -45,7 +45,9 @@ class InstrumentSpec:
         if self.file:
             return data_dir / self.file
         single = data_dir / f"{self.id}.csv"
-        return single if single.exists() or not (data_dir / self.id).is_dir() else data_dir / self.id
+        return (
+            single if single.exists() or not (data_dir / self.id).is_dir() else data_dir / self.id
+        )
 
     def scorer_options(self) -> dict[str, Any]:
         """Keyword arguments for :func:`trialflow.instruments.score`."""
@@ -172,7 +174,9 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
         arm_ids = [a["id"] for a in raw["arms"]]
         visit_ids = [v["id"] for v in raw["visits"]]
         if raw["design"] == "single_arm" and len(arm_ids) != 1:
-            problems.append(f"{key}.arms: a single_arm design has exactly one arm, got {len(arm_ids)}")
+            problems.append(
+                f"{key}.arms: a single_arm design has exactly one arm, got {len(arm_ids)}"
+            )
         if raw["design"] == "parallel" and len(arm_ids) < 2:
             problems.append(f"{key}.arms: a parallel design needs at least two arms")
         for name, ids in (("arms", arm_ids), ("visits", visit_ids)):

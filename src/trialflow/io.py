@@ -41,8 +41,13 @@ def read_csv_input(path: str | Path) -> pd.DataFrame:
         frames = [_read_one(file) for file in files]
         columns = list(frames[0].columns)
         problems = [
-            InputProblem(str(file), 1, None, ",".join(c for c in f.columns if c not in SOURCE_COLUMNS),
-                         "the same header as " + str(files[0]))
+            InputProblem(
+                str(file),
+                1,
+                None,
+                ",".join(c for c in f.columns if c not in SOURCE_COLUMNS),
+                "the same header as " + str(files[0]),
+            )
             for file, f in zip(files, frames, strict=True)
             if list(f.columns) != columns
         ]

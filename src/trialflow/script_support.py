@@ -24,7 +24,9 @@ def logged(log_path: str | Path) -> Iterator[logging.Logger]:
     path = Path(log_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handlers = [logging.FileHandler(path, mode="w"), logging.StreamHandler(sys.stderr)]
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", handlers=handlers, force=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(levelname)s %(message)s", handlers=handlers, force=True
+    )
     logging.captureWarnings(True)
     try:
         yield log

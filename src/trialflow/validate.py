@@ -66,12 +66,19 @@ def _check_range(
     for index in frame.index[(values < low) | (values > high)]:
         file, row = _where(frame, index)
         problems.append(
-            InputProblem(file, row, column, frame.at[index, column], f"a number from {low:g} to {high:g}")
+            InputProblem(
+                file, row, column, frame.at[index, column], f"a number from {low:g} to {high:g}"
+            )
         )
 
 
 def _check_allowed(
-    frame: pd.DataFrame, column: str, allowed: list[str], problems: list[InputProblem], *, required: bool
+    frame: pd.DataFrame,
+    column: str,
+    allowed: list[str],
+    problems: list[InputProblem],
+    *,
+    required: bool,
 ) -> None:
     text = frame[column]
     bad = text.notna() & ~text.isin(allowed)
@@ -79,7 +86,9 @@ def _check_allowed(
         bad |= text.isna()
     for index in frame.index[bad]:
         file, row = _where(frame, index)
-        problems.append(InputProblem(file, row, column, text.at[index], "one of " + ", ".join(allowed)))
+        problems.append(
+            InputProblem(file, row, column, text.at[index], "one of " + ", ".join(allowed))
+        )
 
 
 def validate_participants(
@@ -114,10 +123,14 @@ def validate_participants(
 
     ids = frame["participant_id"]
     for index in frame.index[ids.isna()]:
-        problems.append(InputProblem(*_where(frame, index), "participant_id", None, "a participant id"))
+        problems.append(
+            InputProblem(*_where(frame, index), "participant_id", None, "a participant id")
+        )
     for index in frame.index[ids.notna() & ids.duplicated(keep="first")]:
         problems.append(
-            InputProblem(*_where(frame, index), "participant_id", ids.at[index], "a unique participant id")
+            InputProblem(
+                *_where(frame, index), "participant_id", ids.at[index], "a unique participant id"
+            )
         )
     _check_allowed(frame, "arm", study.arm_ids, problems, required=True)
     if "sex" in frame.columns:
@@ -166,14 +179,21 @@ def validate_instrument(
     ids = frame["participant_id"]
     for index in frame.index[ids.isna() | ~ids.isin(participant_ids)]:
         problems.append(
-            InputProblem(*_where(frame, index), "participant_id", ids.at[index], "a participant_id listed in participants.csv")
+            InputProblem(
+                *_where(frame, index),
+                "participant_id",
+                ids.at[index],
+                "a participant_id listed in participants.csv",
+            )
         )
     _check_allowed(frame, "visit", study.visit_ids, problems, required=True)
     keys = frame[["participant_id", "visit"]]
     for index in frame.index[keys.notna().all(axis=1) & keys.duplicated(keep="first")]:
         problems.append(
             InputProblem(
-                *_where(frame, index), "visit", frame.at[index, "visit"],
+                *_where(frame, index),
+                "visit",
+                frame.at[index, "visit"],
                 f"one row per participant and visit ({ids.at[index]} appears twice)",
             )
         )
@@ -196,7 +216,9 @@ def validate_instrument(
 
 def _describe(item) -> str:
     if item.responses is not None:
-        return "one of " + ", ".join(f"{r:g}" if isinstance(r, float) else str(r) for r in item.responses)
+        return "one of " + ", ".join(
+            f"{r:g}" if isinstance(r, float) else str(r) for r in item.responses
+        )
     if np.isfinite(item.min) and np.isfinite(item.max):
         return f"a number from {item.min:g} to {item.max:g}"
     return "a number"

@@ -5,5 +5,7 @@ rule descriptives:
         descriptives="results/{study}/tables/descriptives.csv",
     log:
         "logs/{study}/descriptives.log",
+    conda:
+        ENV
     script:
         "../../scripts/describe.py"

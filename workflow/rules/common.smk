@@ -1,10 +1,6 @@
-import sys
-from pathlib import Path
-
 from snakemake.utils import validate
 
 from trialflow.config import config_problems, studies_from_config
-
 
 validate(config, schema="../schemas/config.schema.yaml")
 _problems = config_problems(config)
@@ -12,6 +8,7 @@ if _problems:
     raise ValueError("Invalid config:\n  " + "\n  ".join(_problems))
 
 STUDIES = studies_from_config(config)
+ENV = "../envs/trialflow.yaml"
 
 
 wildcard_constraints:

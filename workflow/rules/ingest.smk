@@ -6,6 +6,8 @@ rule validate:
         quality="results/{study}/tables/data_quality.csv",
     log:
         "logs/{study}/validate.log",
+    conda:
+        ENV
     script:
         "../../scripts/validate_inputs.py"
 
@@ -19,6 +21,8 @@ rule score:
         summary="results/{study}/tables/scoring_summary.csv",
     log:
         "logs/{study}/score.log",
+    conda:
+        ENV
     script:
         "../../scripts/score_instruments.py"
 
@@ -31,5 +35,7 @@ rule assemble:
         analysis="data/processed/{study}/analysis.parquet",
     log:
         "logs/{study}/assemble.log",
+    conda:
+        ENV
     script:
         "../../scripts/assemble_analysis.py"

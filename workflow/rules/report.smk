@@ -6,5 +6,7 @@ rule figures:
         figures=directory("results/{study}/figures"),
     log:
         "logs/{study}/figures.log",
+    conda:
+        ENV
     script:
         "../../scripts/draw_figures.py"
