@@ -5,7 +5,10 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# The default config, unless one was given with --configfile (which would otherwise merge).
+if not config:
+
+    configfile: "config.yaml"
 
 
 include: "workflow/rules/common.smk"
@@ -15,6 +18,6 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_outputs(),
-    default_target: True

@@ -1,0 +1,158 @@
+"""End to end: the Snakemake workflow on a tiny study in a temporary directory.
+
+The numbers asserted are worked by hand from the CSVs written here.
+"""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CONFIG = """
+studies:
+  tiny:
+    title: Tiny two-arm study
+    design: parallel
+    data_dir: raw/tiny
+    arms: [{id: usual, label: Usual care}, {id: training, label: Training}]
+    visits:
+      - {id: baseline, label: Baseline, week: 0, role: baseline}
+      - {id: week8, label: Week 8, week: 8, role: end_of_treatment}
+    instruments:
+      tug: {type: tug}
+      grip:
+        type: measures
+        measures:
+          grip_kg: {label: Grip strength, unit: kg, higher_is_better: true, min: 0, max: 100}
+    covariates: [age]
+"""
+
+PARTICIPANTS = """participant_id,arm,age,sex,height_cm,weight_kg,last_visit,withdrawal_reason
+U1,usual,60,F,160,60,week8,
+U2,usual,62,F,158,64,week8,
+U3,usual,64,F,162,66,week8,
+U4,usual,66,F,156,58,baseline,moved away
+T1,training,59,F,161,61,week8,
+T2,training,61,F,157,63,week8,
+T3,training,63,F,159,65,week8,
+T4,training,65,F,163,67,week8,
+"""
+
+# TUG seconds. usual: baseline 10, 12, 14, 11; week 8: 10, 11, 15 (U4 dropped out).
+# training: baseline 12, 13, 11, 14; week 8: 10, 10, 9, 12.
+TUG = """participant_id,visit,time_s
+U1,baseline,10
+U1,week8,10
+U2,baseline,12
+U2,week8,11
+U3,baseline,14
+U3,week8,15
+U4,baseline,11
+T1,baseline,12
+T1,week8,10
+T2,baseline,13
+T2,week8,10
+T3,baseline,11
+T3,week8,9
+T4,baseline,14
+T4,week8,12
+"""
+
+GRIP = {  # one file per participant, as a dynamometer exports them
+    "T1.csv": "participant_id,visit,grip_kg\nT1,baseline,20\nT1,week8,24\n",
+    "T2.csv": "participant_id,visit,grip_kg\nT2,baseline,22\nT2,week8,25\n",
+    "U1.csv": "participant_id,visit,grip_kg\nU1,baseline,21\nU1,week8,21\n",
+    "U2.csv": "participant_id,visit,grip_kg\nU2,baseline,19\nU2,week8,\n",
+}
+
+
+def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
+    command += ["--directory", str(workdir), "--cores", "2", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("tiny")
+    raw = workdir / "raw" / "tiny"
+    (raw / "grip").mkdir(parents=True)
+    (workdir / "config.yaml").write_text(textwrap.dedent(CONFIG))
+    (raw / "participants.csv").write_text(PARTICIPANTS)
+    (raw / "tug.csv").write_text(TUG)
+    for name, text in GRIP.items():
+        (raw / "grip" / name).write_text(text)
+    run = _snakemake(workdir)
+    assert run.returncode == 0, run.stderr[-5000:]
+    return workdir
+
+
+@pytest.mark.slow
+def test_analysis_dataset_is_tidy_and_complete(finished_run):
+    analysis = pd.read_parquet(finished_run / "data/processed/tiny/analysis.parquet")
+    assert list(analysis.columns)[:6] == [
+        "participant_id",
+        "arm",
+        "visit",
+        "week",
+        "outcome",
+        "value",
+    ]
+    tug = analysis[analysis["outcome"] == "tug_time"]
+    assert len(tug) == 15
+    u2 = tug[tug["participant_id"] == "U2"].set_index("visit")["value"]
+    assert u2.to_dict() == {"baseline": 12.0, "week8": 11.0}
+    grip = analysis[analysis["outcome"] == "grip_grip_kg"]
+    assert sorted(grip["participant_id"].unique()) == ["T1", "T2", "U1", "U2"]
+    assert grip["week"].tolist() == [0.0, 8.0, 0.0, 8.0, 0.0, 8.0, 0.0, 8.0]
+    assert analysis.loc[analysis["participant_id"] == "T4", "age"].unique().tolist() == [65.0]
+
+
+@pytest.mark.slow
+def test_descriptives_match_hand_computation(finished_run):
+    table = pd.read_csv(finished_run / "results/tiny/tables/descriptives.csv")
+    row = table.query("outcome == 'tug_time' and arm == 'usual' and visit == 'baseline'").iloc[0]
+    # 10, 12, 14, 11: mean 11.75; SD sqrt(((-1.75)^2 + 0.25^2 + 2.25^2 + (-0.75)^2) / 3)
+    assert row["n"] == 4
+    assert row["mean"] == pytest.approx(11.75)
+    assert row["sd"] == pytest.approx((8.75 / 3) ** 0.5)
+    assert row["median"] == pytest.approx(11.5)
+    row = table.query("outcome == 'tug_time' and arm == 'training' and visit == 'week8'").iloc[0]
+    # 10, 10, 9, 12: mean 10.25, median 10
+    assert (row["n"], row["mean"], row["median"]) == (4, 10.25, 10.0)
+    row = table.query("outcome == 'grip_grip_kg' and arm == 'usual' and visit == 'week8'").iloc[0]
+    assert (row["n"], row["mean"]) == (1, 21.0)  # U2's week-8 grip is blank
+
+
+@pytest.mark.slow
+def test_figures_are_drawn_per_outcome(finished_run):
+    figures = sorted(p.name for p in (finished_run / "results/tiny/figures").rglob("*.png"))
+    assert any("tug_time" in name for name in figures)
+    assert any("grip_grip_kg" in name for name in figures)
+
+
+@pytest.mark.slow
+def test_second_run_has_nothing_to_do(finished_run):
+    dry = _snakemake(finished_run, "-n")
+    assert dry.returncode == 0
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+@pytest.mark.slow
+def test_bad_input_stops_with_file_row_and_column(finished_run, tmp_path):
+    # A copy of the finished run with one bad cell: the run fails, earlier results stay.
+    subprocess.run(["cp", "-r", f"{finished_run}/.", str(tmp_path)], check=True)
+    tug = tmp_path / "raw" / "tiny" / "tug.csv"
+    tug.write_text(TUG.replace("T3,week8,9", "T3,week8,nine"))
+    descriptives = tmp_path / "results/tiny/tables/descriptives.csv"
+    before = descriptives.read_bytes()
+    run = _snakemake(tmp_path)
+    assert run.returncode != 0
+    assert "tug.csv, row 14, column 'time_s': got 'nine'; expected" in run.stderr
+    assert descriptives.read_bytes() == before
+    assert tug.read_text() == TUG.replace("T3,week8,9", "T3,week8,nine")  # raw data untouched
