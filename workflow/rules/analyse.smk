@@ -9,3 +9,18 @@ rule descriptives:
         ENV
     script:
         "../../scripts/describe.py"
+
+
+rule analyse:
+    input:
+        analysis="data/processed/{study}/analysis.parquet",
+        outcomes="data/processed/{study}/outcomes.parquet",
+        validated="data/processed/{study}/validated",
+    output:
+        results="results/{study}/tables/results.csv",
+    log:
+        "logs/{study}/analyse.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/analyse.py"

@@ -30,6 +30,7 @@ def study_outputs(study_id):
     return [
         f"data/processed/{study_id}/analysis.parquet",
         f"{base}/tables/descriptives.csv",
+        f"{base}/tables/results.csv",
         f"{base}/figures",
     ]
 

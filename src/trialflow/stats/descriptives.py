@@ -1,0 +1,101 @@
+"""Descriptive statistics per outcome, arm and visit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import Study
+
+DESCRIPTIVE_COLUMNS = (
+    "outcome",
+    "arm",
+    "visit",
+    "n",
+    "n_missing",
+    "mean",
+    "sd",
+    "median",
+    "q1",
+    "q3",
+    "min",
+    "max",
+)
+
+
+def descriptives(
+    analysis: pd.DataFrame,
+    participants: pd.DataFrame | None = None,
+    study: Study | None = None,
+) -> pd.DataFrame:
+    """n, missing, mean, SD, median, quartiles, min and max per outcome, arm and visit.
+
+    Parameters
+    ----------
+    analysis : DataFrame
+        Long analysis data: ``participant_id, arm, visit, outcome, value``.
+    participants : DataFrame, optional
+        The roster (``participant_id, arm``). When given, ``n_missing`` counts every randomised
+        participant of the arm without a value (also those with no row at all); otherwise only
+        rows whose ``value`` is missing.
+    study : Study, optional
+        Orders arms and visits as in the config (and adds empty cells); otherwise sorted.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``outcome, arm, visit, n, n_missing, mean, sd, median, q1, q3, min, max``;
+        quartiles by R's default type 7 (numpy's linear); SD with n - 1; empty numbers where
+        n is 0 (and SD where n is 1).
+    """
+    arms = study.arm_ids if study else sorted(analysis["arm"].astype(str).unique())
+    visits = study.visit_ids if study else sorted(analysis["visit"].astype(str).unique())
+    rows = []
+    for outcome in sorted(analysis["outcome"].astype(str).unique()):
+        data = analysis.loc[analysis["outcome"] == outcome]
+        for arm in arms:
+            for visit in visits:
+                cell = data.loc[(data["arm"] == arm) & (data["visit"] == visit)]
+                values = cell["value"].to_numpy(float)
+                values = values[~np.isnan(values)]
+                if participants is not None:
+                    roster = participants.loc[participants["arm"] == arm, "participant_id"]
+                    observed = set(cell.loc[cell["value"].notna(), "participant_id"])
+                    n_missing = int((~roster.isin(observed)).sum())
+                else:
+                    n_missing = int(cell["value"].isna().sum())
+                rows.append(
+                    {"outcome": outcome, "arm": arm, "visit": visit}
+                    | summarise(values)
+                    | {"n_missing": n_missing}
+                )
+    return pd.DataFrame(rows, columns=list(DESCRIPTIVE_COLUMNS))
+
+
+def summarise(values: np.ndarray) -> dict[str, float]:
+    """n, mean, SD, median, quartiles (type 7), min and max of one sample (NaN dropped).
+
+    Parameters
+    ----------
+    values : array_like
+
+    Returns
+    -------
+    dict
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return dict.fromkeys(("mean", "sd", "median", "q1", "q3", "min", "max"), np.nan) | {"n": 0}
+    q1, median, q3 = np.percentile(x, [25, 50, 75])
+    return {
+        "n": n,
+        "mean": float(x.mean()),
+        "sd": float(x.std(ddof=1)) if n > 1 else np.nan,
+        "median": float(median),
+        "q1": float(q1),
+        "q3": float(q3),
+        "min": float(x.min()),
+        "max": float(x.max()),
+    }

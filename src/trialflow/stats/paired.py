@@ -1,0 +1,170 @@
+"""Within-arm change: paired t-test and Wilcoxon signed-rank test with effect sizes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..config import Study
+from ._tidy import outcome_ids, wide_by_visit
+from .contract import empty_numbers, keyed_rows, numbers_frame, within_contrast
+from .normality import MIN_N, change_pairs
+from .wilcoxon import signed_rank_test
+
+UNCONTROLLED_NOTE = "uncontrolled pre/post change; not a treatment effect"
+
+
+def paired_t(after: np.ndarray, before: np.ndarray, conf_level: float = 0.95) -> pd.DataFrame:
+    """Paired t-test of ``after - before`` (R's ``t.test(after, before, paired = TRUE)``).
+
+    Parameters
+    ----------
+    after, before : array_like
+        Aligned measurements of the same participants; pairs with a NaN are dropped.
+    conf_level : float
+        Confidence level of the interval for the mean change.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n`` (complete pairs), ``estimate`` (mean change), ``se``, ``df``,
+        ``ci_low``, ``ci_high``, ``statistic`` (t), ``p_value``, ``effect_size`` (Cohen's
+        d_z = mean change / SD of changes); a ``note`` instead when fewer than 3 pairs or the
+        changes have zero variance.
+    """
+    return numbers_frame(paired_t_numbers(after, before, conf_level))
+
+
+def wilcoxon_signed_rank(
+    after: np.ndarray, before: np.ndarray, conf_level: float = 0.95
+) -> pd.DataFrame:
+    """Wilcoxon signed-rank test of ``after - before`` with the Hodges-Lehmann median change.
+
+    Follows R's ``wilcox.test(after, before, paired = TRUE, conf.int = TRUE)``; see
+    :mod:`trialflow.stats.wilcoxon`.
+
+    Parameters
+    ----------
+    after, before : array_like
+        Aligned measurements; pairs with a NaN are dropped.
+    conf_level : float
+        Requested confidence level.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n`` (complete pairs, zeros included), ``estimate`` (median of the Walsh
+        averages), ``ci_low``, ``ci_high`` (R's interval), ``statistic`` (V), ``p_value``,
+        ``effect_size`` (matched-pairs rank-biserial r); ``note`` says exact or normal
+        approximation, and why numbers are missing for degenerate data.
+    """
+    return numbers_frame(signed_rank_numbers(after, before, conf_level))
+
+
+def _differences(after: np.ndarray, before: np.ndarray) -> np.ndarray:
+    diff = np.asarray(after, dtype=float) - np.asarray(before, dtype=float)
+    return diff[~np.isnan(diff)]
+
+
+def paired_t_numbers(after, before, conf_level: float = 0.95) -> dict:
+    """:func:`paired_t` as a dict of the contract's number columns."""
+    d = _differences(after, before)
+    n = len(d)
+    if n < MIN_N:
+        return empty_numbers(f"fewer than {MIN_N} complete pairs", n=n)
+    mean = float(d.mean())
+    sd = float(d.std(ddof=1))
+    if sd == 0:
+        return empty_numbers("zero variance of the changes", n=n, estimate=mean)
+    se = sd / math.sqrt(n)
+    df = n - 1
+    t = mean / se
+    half = stats.t.ppf(0.5 + conf_level / 2, df) * se
+    return empty_numbers(
+        n=n,
+        estimate=mean,
+        se=se,
+        df=df,
+        ci_low=mean - half,
+        ci_high=mean + half,
+        statistic=t,
+        p_value=float(2 * stats.t.sf(abs(t), df)),
+        effect_size=mean / sd,
+        effect_size_name="cohen_dz",
+    )
+
+
+def signed_rank_numbers(after, before, conf_level: float = 0.95) -> dict:
+    """:func:`wilcoxon_signed_rank` as a dict of the contract's number columns."""
+    d = _differences(after, before)
+    n = len(d)
+    if n < MIN_N:
+        return empty_numbers(f"fewer than {MIN_N} complete pairs", n=n)
+    if np.all(d == 0):
+        return empty_numbers("all changes are zero", n=n, estimate=0.0)
+    result = signed_rank_test(d, conf_level)
+    notes = ["exact" if result.exact else "normal approximation with continuity correction"]
+    if math.isnan(result.ci_low):
+        notes.append("confidence interval not computable (all non-zero changes tied)")
+    elif result.conf_level != conf_level:
+        notes.append(f"requested confidence level not achievable; achieved {result.conf_level:g}")
+    return empty_numbers(
+        "; ".join(notes),
+        n=n,
+        estimate=result.estimate,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
+        statistic=result.statistic,
+        p_value=result.p_value,
+        effect_size=result.rank_biserial,
+        effect_size_name="rank_biserial",
+    )
+
+
+def within_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95) -> pd.DataFrame:
+    """Within-arm changes of a study: paired t and Wilcoxon rows for each arm and change.
+
+    The changes are every post-baseline visit minus baseline, plus follow-up minus end of
+    treatment when the study has both (see :func:`trialflow.stats.normality.change_pairs`).
+
+    Parameters
+    ----------
+    analysis : DataFrame
+        Long analysis data: ``participant_id, arm, visit, outcome, value``.
+    study : Study
+    conf_level : float
+
+    Returns
+    -------
+    DataFrame
+        Contract rows (``analysis`` ``paired_t`` and ``wilcoxon_signed_rank``; ``visit`` the
+        later visit; ``contrast`` e.g. ``week8 - baseline``; ``group`` the arm). In single-arm
+        designs the note says that an uncontrolled change is not a treatment effect.
+    """
+    rows = []
+    for outcome in outcome_ids(analysis):
+        wide = wide_by_visit(analysis, outcome, study)
+        for arm in study.arm_ids:
+            cells = wide.loc[wide["arm"] == arm]
+            for later, earlier in change_pairs(study):
+                keys = {
+                    "study": study.id,
+                    "outcome": outcome,
+                    "visit": later,
+                    "contrast": within_contrast(later, earlier),
+                    "group": arm,
+                }
+                after, before = cells[later].to_numpy(), cells[earlier].to_numpy()
+                for name, numbers in (
+                    ("paired_t", paired_t_numbers(after, before, conf_level)),
+                    ("wilcoxon_signed_rank", signed_rank_numbers(after, before, conf_level)),
+                ):
+                    if study.design == "single_arm":
+                        numbers["note"] = "; ".join(
+                            filter(None, [numbers["note"], UNCONTROLLED_NOTE])
+                        )
+                    rows.append(keys | {"analysis": name} | numbers)
+    return keyed_rows(rows)

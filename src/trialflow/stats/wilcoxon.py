@@ -1,0 +1,544 @@
+"""Wilcoxon signed-rank and rank-sum tests with Hodges-Lehmann estimates, as R computes them.
+
+scipy's ``wilcoxon``/``mannwhitneyu`` give neither the Hodges-Lehmann estimate nor its
+confidence interval, and with zeros or ties they differ from R's ``wilcox.test`` (scipy
+defaults to no continuity correction and treats zeros differently). This module follows
+``stats:::wilcox.test.default`` (R 4.2) step by step:
+
+* exact null distribution (signed-rank / Mann-Whitney counts) when every sample has fewer than
+  50 observations and there are no ties (and, for the signed-rank test, no zero differences);
+  the confidence interval is then read off the sorted Walsh averages / pairwise differences;
+* otherwise the normal approximation with tie-corrected variance and continuity correction,
+  and the interval by inverting the standardised statistic with R's ``uniroot`` (Brent's
+  ``zeroin``, ``tol = 1e-4``), ported here so the numbers agree with R's to rounding error.
+
+The point estimate reported is the Hodges-Lehmann estimator proper: the median of the Walsh
+averages (signed-rank; zero differences included) or of all pairwise differences (rank-sum).
+In the exact case this is what R reports; in the normal case R instead reports a root of the
+standardised statistic found by ``uniroot`` (only accurate to ``tol``), returned here as
+``r_estimate`` for comparison.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from scipy import stats
+
+_DBL_EPSILON = sys.float_info.epsilon
+_TOL_ROOT = 1e-4  # R's default tol.root
+_EXACT_LIMIT = 50  # R: exact <- n < 50
+
+
+@dataclass(frozen=True)
+class WilcoxonResult:
+    """The numbers of one Wilcoxon test (fields as in R's ``htest`` object).
+
+    Attributes
+    ----------
+    n : int
+        Observations used (pairs, including zero differences; or ``n_x + n_y``).
+    statistic : float
+        R's ``V`` (sum of positive ranks) or ``W`` (Mann-Whitney U of the first sample).
+    p_value : float
+        Two-sided p-value.
+    estimate : float
+        Hodges-Lehmann estimate (median of Walsh averages / pairwise differences).
+    r_estimate : float
+        The estimate R prints (equal to ``estimate`` in the exact case).
+    ci_low, ci_high : float
+        Confidence limits as R computes them (NaN where R gives none).
+    conf_level : float
+        Confidence level achieved (R lowers it when the requested level is not achievable).
+    exact : bool
+        Whether the exact distribution was used.
+    rank_biserial : float
+        Matched-pairs rank-biserial ``(T+ - T-) / (T+ + T-)`` or the two-sample
+        ``2 U / (n_x n_y) - 1``; positive when the first sample tends to be larger.
+    """
+
+    n: int
+    statistic: float
+    p_value: float
+    estimate: float
+    r_estimate: float
+    ci_low: float
+    ci_high: float
+    conf_level: float
+    exact: bool
+    rank_biserial: float
+
+
+def signed_rank_test(differences: np.ndarray, conf_level: float = 0.95) -> WilcoxonResult:
+    """Wilcoxon signed-rank test of paired differences, as R's ``wilcox.test(x, y, paired=TRUE,
+    conf.int=TRUE)`` with ``x - y = differences``.
+
+    Parameters
+    ----------
+    differences : array_like
+        Paired differences; NaN are dropped.
+    conf_level : float
+        Requested confidence level of the interval.
+
+    Returns
+    -------
+    WilcoxonResult
+
+    Raises
+    ------
+    ValueError
+        When no non-zero difference remains (R stops or gives NaN there).
+    """
+    d_all = np.asarray(differences, dtype=float)
+    d_all = d_all[~np.isnan(d_all)]
+    x = d_all[d_all != 0]
+    n = len(x)
+    if n == 0:
+        raise ValueError("all differences are zero")
+    zeroes = len(x) != len(d_all)
+    ranks = stats.rankdata(np.abs(x))
+    v = float(ranks[x > 0].sum())
+    ties = len(np.unique(ranks)) != len(ranks)
+    exact = n < _EXACT_LIMIT and not ties and not zeroes
+    walsh = _walsh_averages(d_all)
+    estimate = float(np.median(walsh))
+    positive, negative = v, float(ranks[x < 0].sum())
+    rank_biserial = (positive - negative) / (positive + negative)
+    alpha = 1 - conf_level
+    if exact:
+        counts = _signrank_counts(n)
+        total = n * (n + 1) // 2
+        if v > n * (n + 1) / 4:
+            p = _tail(counts, int(v), upper=True) / 2**n
+        else:
+            p = _tail(counts, int(v), upper=False) / 2**n
+        p_value = min(2 * p, 1.0)
+        diffs = _walsh_averages(x)
+        qu = _quantile(counts, alpha / 2, 2**n)
+        qu = max(qu, 1)
+        ql = total - qu
+        achieved = 2 * _tail(counts, qu - 1, upper=False) / 2**n
+        ci = (float(diffs[qu - 1]), float(diffs[ql]))
+        level = 1 - float(f"{achieved:.2g}") if achieved - alpha > alpha / 2 else conf_level
+        return WilcoxonResult(
+            n=len(d_all),
+            statistic=v,
+            p_value=p_value,
+            estimate=estimate,
+            r_estimate=float(np.median(diffs)),
+            ci_low=ci[0],
+            ci_high=ci[1],
+            conf_level=level,
+            exact=True,
+            rank_biserial=rank_biserial,
+        )
+    z = v - n * (n + 1) / 4
+    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - _tie_sum(ranks) / 48)
+    p_value = _normal_p(z, sigma)
+
+    def w(d: float, correct: bool = True) -> float:
+        xd = x - d
+        xd = xd[xd != 0]
+        nx = len(xd)
+        dr = stats.rankdata(np.abs(xd))
+        zd = float(dr[xd > 0].sum()) - nx * (nx + 1) / 4
+        sigma_ci = math.sqrt(nx * (nx + 1) * (2 * nx + 1) / 24 - _tie_sum(dr) / 48)
+        return _ratio(zd - np.sign(zd) * 0.5 * correct, sigma_ci)
+
+    mumin, mumax = float(x.min()), float(x.max())
+    w_min = w(mumin)
+    w_max = w(mumax) if math.isfinite(w_min) else math.nan
+    if not math.isfinite(w_max):
+        return WilcoxonResult(
+            n=len(d_all),
+            statistic=v,
+            p_value=p_value,
+            estimate=estimate,
+            r_estimate=(mumin + mumax) / 2,
+            ci_low=math.nan,
+            ci_high=math.nan,
+            conf_level=0.0,
+            exact=False,
+            rank_biserial=rank_biserial,
+        )
+    level = conf_level
+    # R widens the interval (doubles alpha) until the search range brackets both limits
+    while alpha < 2 and (
+        w_min - _qnorm(alpha / 2, lower_tail=False) < 0 or w_max - _qnorm(alpha / 2) > 0
+    ):
+        alpha *= 2
+    if alpha >= 1 or 1 - conf_level < alpha * 0.75:
+        level = 1 - min(1.0, alpha)
+    if alpha < 1:
+        low = _root(w, mumin, mumax, w_min, w_max, _qnorm(alpha / 2, lower_tail=False))
+        high = _root(w, mumin, mumax, w_min, w_max, _qnorm(alpha / 2))
+    else:
+        low = high = float(np.median(x))
+    r_estimate = _r_estimate(w, mumin, mumax)
+    return WilcoxonResult(
+        n=len(d_all),
+        statistic=v,
+        p_value=p_value,
+        estimate=estimate,
+        r_estimate=r_estimate,
+        ci_low=low,
+        ci_high=high,
+        conf_level=level,
+        exact=False,
+        rank_biserial=rank_biserial,
+    )
+
+
+def rank_sum_test(x: np.ndarray, y: np.ndarray, conf_level: float = 0.95) -> WilcoxonResult:
+    """Wilcoxon rank-sum (Mann-Whitney) test, as R's ``wilcox.test(x, y, conf.int=TRUE)``.
+
+    Parameters
+    ----------
+    x, y : array_like
+        The two samples; NaN are dropped. The shift estimated is ``x - y``.
+    conf_level : float
+        Requested confidence level of the interval.
+
+    Returns
+    -------
+    WilcoxonResult
+        ``statistic`` is R's ``W``, the Mann-Whitney U of ``x``.
+
+    Raises
+    ------
+    ValueError
+        When either sample is empty.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    nx, ny = len(x), len(y)
+    if nx == 0 or ny == 0:
+        raise ValueError("an empty sample")
+    ranks = stats.rankdata(np.concatenate([x, y]))
+    u = float(ranks[:nx].sum()) - nx * (nx + 1) / 2
+    ties = len(np.unique(ranks)) != len(ranks)
+    exact = nx < _EXACT_LIMIT and ny < _EXACT_LIMIT and not ties
+    estimate = float(np.median(np.subtract.outer(x, y)))
+    rank_biserial = 2 * u / (nx * ny) - 1
+    alpha = 1 - conf_level
+    if exact:
+        counts = _wilcox_counts(nx, ny)
+        total = math.comb(nx + ny, nx)
+        if u > nx * ny / 2:
+            p = _tail(counts, int(u), upper=True) / total
+        else:
+            p = _tail(counts, int(u), upper=False) / total
+        diffs = np.sort(np.subtract.outer(x, y).ravel())
+        qu = max(_quantile(counts, alpha / 2, total), 1)
+        ql = nx * ny - qu
+        achieved = 2 * _tail(counts, qu - 1, upper=False) / total
+        level = 1 - achieved if achieved - alpha > alpha / 2 else conf_level
+        return WilcoxonResult(
+            n=nx + ny,
+            statistic=u,
+            p_value=min(2 * p, 1.0),
+            estimate=estimate,
+            r_estimate=float(np.median(diffs)),
+            ci_low=float(diffs[qu - 1]),
+            ci_high=float(diffs[ql]),
+            conf_level=level,
+            exact=True,
+            rank_biserial=rank_biserial,
+        )
+    z = u - nx * ny / 2
+    n = nx + ny
+    sigma = math.sqrt((nx * ny / 12) * ((n + 1) - _tie_sum(ranks) / (n * (n - 1))))
+    p_value = _normal_p(z, sigma)
+
+    def w(d: float, correct: bool = True) -> float:
+        dr = stats.rankdata(np.concatenate([x - d, y]))
+        dz = float(dr[:nx].sum()) - nx * (nx + 1) / 2 - nx * ny / 2
+        sigma_ci = math.sqrt((nx * ny / 12) * ((n + 1) - _tie_sum(dr) / (n * (n - 1))))
+        return _ratio(dz - np.sign(dz) * 0.5 * correct, sigma_ci)
+
+    mumin, mumax = float(x.min() - y.max()), float(x.max() - y.min())
+    w_min, w_max = w(mumin), w(mumax)
+    if not (math.isfinite(w_min) and math.isfinite(w_max)):
+        return WilcoxonResult(
+            n=n,
+            statistic=u,
+            p_value=p_value,
+            estimate=estimate,
+            r_estimate=math.nan,
+            ci_low=math.nan,
+            ci_high=math.nan,
+            conf_level=0.0,
+            exact=False,
+            rank_biserial=rank_biserial,
+        )
+
+    def root(zq: float) -> float:
+        # R's two-sample root() clamps to the search range instead of failing
+        if w_min - zq <= 0:
+            return mumin
+        if w_max - zq >= 0:
+            return mumax
+        return _root(w, mumin, mumax, w_min, w_max, zq)
+
+    low = root(_qnorm(alpha / 2, lower_tail=False))
+    high = root(_qnorm(alpha / 2))
+    r_estimate = _r_estimate(w, mumin, mumax)
+    return WilcoxonResult(
+        n=n,
+        statistic=u,
+        p_value=p_value,
+        estimate=estimate,
+        r_estimate=r_estimate,
+        ci_low=low,
+        ci_high=high,
+        conf_level=conf_level,
+        exact=False,
+        rank_biserial=rank_biserial,
+    )
+
+
+def hodges_lehmann_paired(differences: np.ndarray) -> float:
+    """Hodges-Lehmann one-sample estimate: the median of the Walsh averages.
+
+    Parameters
+    ----------
+    differences : array_like
+        Paired differences; NaN are dropped (zeros are kept).
+
+    Returns
+    -------
+    float
+    """
+    d = np.asarray(differences, dtype=float)
+    d = d[~np.isnan(d)]
+    return float(np.median(_walsh_averages(d))) if len(d) else math.nan
+
+
+def hodges_lehmann_shift(x: np.ndarray, y: np.ndarray) -> float:
+    """Hodges-Lehmann two-sample shift ``x - y``: the median of all pairwise differences.
+
+    Parameters
+    ----------
+    x, y : array_like
+        The two samples; NaN are dropped.
+
+    Returns
+    -------
+    float
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    if not len(x) or not len(y):
+        return math.nan
+    return float(np.median(np.subtract.outer(x, y)))
+
+
+def _walsh_averages(x: np.ndarray) -> np.ndarray:
+    i, j = np.triu_indices(len(x))
+    return np.sort(x[i] + x[j]) / 2
+
+
+def _tie_sum(ranks: np.ndarray) -> float:
+    _, counts = np.unique(ranks, return_counts=True)
+    return float(np.sum(counts.astype(float) ** 3 - counts))
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    # R divides by a zero SIGMA and gets +-Inf or NaN; numpy would warn
+    if denominator == 0:
+        return math.nan if numerator == 0 else math.copysign(math.inf, numerator)
+    return numerator / denominator
+
+
+def _normal_p(z: float, sigma: float) -> float:
+    z = _ratio(z - np.sign(z) * 0.5, sigma)
+    if math.isnan(z):
+        return math.nan
+    return float(2 * min(stats.norm.cdf(z), stats.norm.sf(z)))
+
+
+@cache
+def _signrank_counts(n: int) -> tuple[int, ...]:
+    """Number of subsets of {1..n} with each sum: coefficients of prod (1 + q^i)."""
+    counts = [1]
+    for i in range(1, n + 1):
+        new = counts + [0] * i
+        for k, c in enumerate(counts):
+            new[k + i] += c
+        counts = new
+    return tuple(counts)
+
+
+@cache
+def _wilcox_counts(m: int, n: int) -> tuple[int, ...]:
+    """Counts of the Mann-Whitney U: the Gaussian binomial coefficient [m+n choose m]_q."""
+    counts = [1]
+    for i in range(1, m + 1):
+        shift = n + i
+        grown = counts + [0] * shift  # multiply by (1 - q^(n+i))
+        for k, c in enumerate(counts):
+            grown[k + shift] -= c
+        for k in range(i, len(grown)):  # divide by (1 - q^i)
+            grown[k] += grown[k - i]
+        counts = grown[: i * n + 1]
+    return tuple(counts[: m * n + 1])
+
+
+def _tail(counts: tuple[int, ...], q: int, upper: bool) -> int:
+    """Count of outcomes ``<= q`` (lower) or ``>= q`` (upper)."""
+    if upper:
+        return sum(counts[max(q, 0) :])
+    return sum(counts[: q + 1]) if q >= 0 else 0
+
+
+def _quantile(counts: tuple[int, ...], prob: float, total: int) -> int:
+    """R's qsignrank/qwilcox for ``prob <= 0.5``: smallest q with P(X <= q) >= prob."""
+    target = prob - 10 * _DBL_EPSILON
+    cumulative = 0.0
+    for q, c in enumerate(counts):
+        cumulative += c / total
+        if cumulative >= target:
+            return q
+    return len(counts) - 1
+
+
+def _r_estimate(w: Callable[..., float], lower: float, upper: float) -> float:
+    """R's point estimate in the normal case: the root of the statistic *without* continuity
+    correction (R sets ``correct <- FALSE`` before this ``uniroot`` call)."""
+
+    def uncorrected(d: float) -> float:
+        return w(d, correct=False)
+
+    return _root(uncorrected, lower, upper, uncorrected(lower), uncorrected(upper), 0.0)
+
+
+def _qnorm(p: float, lower_tail: bool = True) -> float:
+    """R's ``qnorm(p, lower.tail = lower_tail)`` (Wichura's AS 241 as in R's qnorm.c).
+
+    scipy's ``ndtri`` differs from R in the last bits; the step-function root search of the
+    Wilcoxon interval can amplify that into a different (equally valid, within ``tol``) root,
+    so the interval uses R's arithmetic. Tails beyond 1e-11 (never a confidence level) fall
+    back to scipy.
+    """
+    if not 0 < p < 1:  # R's boundaries: 0 and 1 map to -Inf/Inf, outside is NaN
+        if p in (0, 1):
+            return -math.inf if (p == 0) == lower_tail else math.inf
+        return math.nan
+    p_lower = p if lower_tail else 0.5 - p + 0.5
+    q = p_lower - 0.5
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        return (
+            q
+            * (((((((r * 2509.0809287301226727 + 33430.575583588128105) * r
+            + 67265.770927008700853) * r + 45921.953931549871457) * r
+            + 13731.693765509461125) * r + 1971.5909503065514427) * r
+            + 133.14166789178437745) * r + 3.387132872796366608)
+            / (((((((r * 5226.495278852854561 + 28729.085735721942674) * r
+            + 39307.89580009271061) * r + 21213.794301586595867) * r
+            + 5394.1960214247511077) * r + 687.1870074920579083) * r
+            + 42.313330701600911252) * r + 1.0)
+        )  # fmt: skip
+    # the smaller tail probability, taken from the argument without rounding as R does
+    r = (p if not lower_tail else 0.5 - p + 0.5) if q > 0 else p_lower
+    r = math.sqrt(-math.log(r))
+    if r > 5.0:
+        return float(stats.norm.ppf(p) if lower_tail else stats.norm.isf(p))
+    r -= 1.6
+    value = (
+        (((((((r * 7.7454501427834140764e-4 + 0.0227238449892691845833) * r
+        + 0.24178072517745061177) * r + 1.27045825245236838258) * r
+        + 3.64784832476320460504) * r + 5.7694972214606914055) * r
+        + 4.6303378461565452959) * r + 1.42343711074968357734)
+        / (((((((r * 1.05075007164441684324e-9 + 5.475938084995344946e-4) * r
+        + 0.0151986665636164571966) * r + 0.14810397642748007459) * r
+        + 0.68976733498510000455) * r + 1.6763848301838038494) * r
+        + 2.05319162663775882187) * r + 1.0)
+    )  # fmt: skip
+    return -value if q < 0 else value
+
+
+def _root(
+    f: Callable[[float], float],
+    lower: float,
+    upper: float,
+    f_lower: float,
+    f_upper: float,
+    target: float,
+) -> float:
+    """R's ``uniroot(function(d) f(d) - target, c(lower, upper), tol = 1e-4)$root``."""
+    if f_lower == f_lower and f_upper == f_upper and (f_lower - target) * (f_upper - target) > 0:
+        return math.nan  # R stops: end points not of opposite sign
+    root = _zeroin(
+        lambda d: f(d) - target, lower, upper, f_lower - target, f_upper - target, _TOL_ROOT
+    )
+    return float(root)
+
+
+def _zeroin(
+    f: Callable[[float], float],
+    ax: float,
+    bx: float,
+    fa: float,
+    fb: float,
+    tol: float,
+    maxit: int = 1000,
+) -> float:
+    """Port of R's ``R_zeroin2`` (src/library/stats/src/zeroin.c), Brent's root finder."""
+
+    def call(x: float) -> float:
+        # R's uniroot wrapper replaces infinite values by the largest finite double
+        value = f(x)
+        if math.isinf(value):
+            return math.copysign(sys.float_info.max, value)
+        return value
+
+    fa, fb = (math.copysign(sys.float_info.max, v) if math.isinf(v) else v for v in (fa, fb))
+    a, b = ax, bx
+    c, fc = a, fa
+    if fa == 0.0:
+        return a
+    if fb == 0.0:
+        return b
+    for _ in range(maxit + 1):
+        prev_step = b - a
+        if abs(fc) < abs(fb):
+            a, b, c = b, c, b
+            fa, fb, fc = fb, fc, fb
+        tol_act = 2 * _DBL_EPSILON * abs(b) + tol / 2
+        new_step = (c - b) / 2
+        if abs(new_step) <= tol_act or fb == 0.0:
+            return b
+        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
+            cb = c - b
+            if a == c:
+                t1 = fb / fa
+                p = cb * t1
+                q = 1.0 - t1
+            else:
+                q = fa / fc
+                t1 = fb / fc
+                t2 = fb / fa
+                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
+                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
+            if p > 0:
+                q = -q
+            else:
+                p = -p
+            if p < (0.75 * cb * q - abs(tol_act * q) / 2) and p < abs(prev_step * q / 2):
+                new_step = p / q
+        if abs(new_step) < tol_act:
+            new_step = tol_act if new_step > 0 else -tol_act
+        a, fa = b, fb
+        b += new_step
+        fb = call(b)
+        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
+            c, fc = a, fa
+    return b

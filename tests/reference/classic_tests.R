@@ -1,0 +1,398 @@
+# Reference numbers for trialflow.stats, computed with R's own functions.
+#
+# Usage (from the repository root):
+#   Rscript tests/reference/classic_tests.R                      # the committed data sets
+#   Rscript tests/reference/classic_tests.R --data=long.csv --arms=control,exercise \
+#       --visits=baseline,week8 [--eot=week8] [--fu=week24] [--covariates=age] \
+#       [--participants=participants.csv] [--mid=sf36_pcs:5,sf36_mcs:5] \
+#       [--lower-better=tug_time,...] --out=tests/reference/classic_tests_<name>
+#
+# --data is a long CSV: participant_id, arm, visit, outcome, value (+ covariate columns);
+# arms are listed reference arm first, visits baseline first. It writes
+#   <out>_results.csv       rows keyed like results.csv (outcome, visit, analysis, contrast,
+#                           group) with n, estimate, r_estimate, se, df, ci_low, ci_high,
+#                           statistic, p_value, effect_size, epsilon
+#   <out>_descriptives.csv  n, n_missing, mean, sd, median, q1, q3, min, max per cell
+# The single-visit-pair / across-visit tests (RM-ANOVA with Greenhouse-Geisser, Friedman,
+# Holm post-hoc) are computed for every arm, as if it were a single-arm study.
+# Sources: t.test, wilcox.test(conf.int = TRUE), shapiro.test, lm + confint, car::Anova
+# (type II SS; Greenhouse-Geisser), emmeans, friedman.test, fisher.test, chisq.test,
+# prop.test, p.adjust; effectsize for Cohen's d_z, Hedges' g and rank-biserial r.
+# For wilcoxon rows `estimate` is the Hodges-Lehmann estimate computed directly (median of
+# Walsh averages / of pairwise differences) and `r_estimate` is what wilcox.test prints.
+suppressPackageStartupMessages({
+  library(car)
+  library(emmeans)
+  library(effectsize)
+})
+
+parse_args <- function(args) {
+  out <- list()
+  for (a in args) {
+    kv <- regmatches(a, regexpr("=", a), invert = TRUE)[[1]]
+    out[[sub("^--", "", kv[1])]] <- if (length(kv) > 1) kv[2] else "TRUE"
+  }
+  out
+}
+split_list <- function(x) if (is.null(x) || x == "") character(0) else strsplit(x, ",")[[1]]
+
+row <- function(outcome, visit, analysis, contrast, group, n, estimate = NA, se = NA, df = NA,
+                ci = c(NA, NA), statistic = NA, p = NA, effect = NA, r_estimate = NA,
+                epsilon = NA) {
+  data.frame(
+    outcome = outcome, visit = visit, analysis = analysis, contrast = contrast, group = group,
+    n = n, estimate = unname(estimate), r_estimate = unname(r_estimate), se = unname(se),
+    df = unname(df), ci_low = unname(ci[1]), ci_high = unname(ci[2]),
+    statistic = unname(statistic), p_value = unname(p), effect_size = unname(effect),
+    epsilon = unname(epsilon)
+  )
+}
+
+walsh_median <- function(d) {
+  w <- outer(d, d, "+") / 2
+  median(w[!lower.tri(w)])
+}
+
+paired_rows <- function(outcome, visit, contrast, group, after, before) {
+  ok <- complete.cases(after, before)
+  after <- after[ok]; before <- before[ok]
+  d <- after - before
+  n <- length(d)
+  out <- list()
+  if (n >= 3 && sd(d) > 0) {
+    tt <- t.test(after, before, paired = TRUE)
+    dz <- cohens_d(after, before, paired = TRUE)$Cohens_d
+    out[[1]] <- row(outcome, visit, "paired_t", contrast, group, n, tt$estimate, tt$stderr,
+                    tt$parameter, tt$conf.int, tt$statistic, tt$p.value, dz)
+  }
+  if (n >= 3 && any(d != 0)) {
+    wt <- suppressWarnings(wilcox.test(after, before, paired = TRUE, conf.int = TRUE))
+    rb <- rank_biserial(after, before, paired = TRUE)$r_rank_biserial
+    out[[2]] <- row(outcome, visit, "wilcoxon_signed_rank", contrast, group, n,
+                    walsh_median(d), NA, NA, wt$conf.int, wt$statistic, wt$p.value, rb,
+                    r_estimate = wt$estimate)
+  }
+  do.call(rbind, out)
+}
+
+between_rows <- function(outcome, visit, contrast, x, y) {
+  x <- x[!is.na(x)]; y <- y[!is.na(y)]
+  if (min(length(x), length(y)) < 3) return(NULL)
+  n <- length(x) + length(y)
+  tt <- t.test(x, y)
+  g <- hedges_g(x, y)$Hedges_g
+  wt <- suppressWarnings(wilcox.test(x, y, conf.int = TRUE))
+  rb <- rank_biserial(x, y)$r_rank_biserial
+  rbind(
+    row(outcome, visit, "welch_t", contrast, "", n, tt$estimate[1] - tt$estimate[2], tt$stderr,
+        tt$parameter, tt$conf.int, tt$statistic, tt$p.value, g),
+    row(outcome, visit, "mann_whitney", contrast, "", n, median(outer(x, y, "-")), NA, NA,
+        wt$conf.int, wt$statistic, wt$p.value, rb, r_estimate = wt$estimate)
+  )
+}
+
+shapiro_row <- function(outcome, visit, contrast, group, x) {
+  x <- x[!is.na(x)]
+  if (length(x) < 3 || diff(range(x)) == 0) return(NULL)
+  st <- shapiro.test(x)
+  row(outcome, visit, "shapiro_wilk", contrast, group, length(x), statistic = st$statistic,
+      p = st$p.value)
+}
+
+ancova_rows <- function(outcome, visit, wide, arms, baseline, covariates) {
+  data <- data.frame(value = wide[[visit]], baseline = wide[[baseline]],
+                     arm = factor(wide$arm, levels = arms))
+  for (cv in covariates) data[[cv]] <- wide[[cv]]
+  data <- data[complete.cases(data), ]
+  form <- reformulate(c("baseline", "arm", covariates), response = "value")
+  fit <- lm(form, data = data)
+  ci <- confint(fit)
+  tab <- summary(fit)$coefficients
+  ss <- Anova(fit, type = 2)
+  eta <- ss["arm", "Sum Sq"] / (ss["arm", "Sum Sq"] + ss["Residuals", "Sum Sq"])
+  out <- list()
+  for (a in arms[-1]) {
+    term <- paste0("arm", a)
+    out[[a]] <- row(outcome, visit, "ancova", paste(a, "-", arms[1]), "", nrow(data),
+                    tab[term, 1], tab[term, 2], fit$df.residual, ci[term, ], tab[term, 3],
+                    tab[term, 4], eta)
+  }
+  em <- as.data.frame(emmeans(fit, "arm"))
+  for (i in seq_len(nrow(em))) {
+    a <- as.character(em$arm[i])
+    out[[paste0("mean_", a)]] <- row(outcome, visit, "ancova", "adjusted mean", a,
+                                     sum(data$arm == a), em$emmean[i], em$SE[i], em$df[i],
+                                     c(em$lower.CL[i], em$upper.CL[i]))
+  }
+  do.call(rbind, out)
+}
+
+across_rows <- function(outcome, arm, values) {
+  complete <- values[complete.cases(values), , drop = FALSE]
+  visits <- colnames(values)
+  n <- nrow(complete)
+  if (n < 3) return(NULL)
+  key <- paste(visits, collapse = ", ")
+  fit <- lm(as.matrix(complete) ~ 1)
+  idata <- data.frame(visit = factor(visits, levels = visits))
+  # suppressWarnings: "HF eps > 1 treated as 1" concerns Huynh-Feldt, not used here
+  av <- suppressWarnings(summary(Anova(fit, idata = idata, idesign = ~visit, type = 3),
+                                 multivariate = FALSE))
+  uni <- av$univariate.tests["visit", ]
+  if (length(visits) > 2) {
+    eps <- av$pval.adjustments["visit", "GG eps"]
+    p_gg <- av$pval.adjustments["visit", "Pr(>F[GG])"]
+  } else {
+    eps <- 1
+    p_gg <- uni[["Pr(>F)"]]
+  }
+  eta <- uni[["Sum Sq"]] / (uni[["Sum Sq"]] + uni[["Error SS"]])
+  fr <- friedman.test(as.matrix(complete))
+  out <- list(
+    row(outcome, "", "rm_anova", key, arm, n, df = uni[["num Df"]] * eps,
+        statistic = uni[["F value"]], p = p_gg, effect = eta, epsilon = eps),
+    row(outcome, "", "friedman", key, arm, n, df = fr$parameter, statistic = fr$statistic,
+        p = fr$p.value, effect = fr$statistic / (n * (length(visits) - 1)))
+  )
+  pairs <- list()
+  for (i in seq_along(visits)) for (j in seq_along(visits)) if (i < j) {
+    pairs[[length(pairs) + 1]] <- c(visits[j], visits[i])
+  }
+  post_t <- list(); post_w <- list()
+  for (p in pairs) {
+    contrast <- paste(p[1], "-", p[2])
+    tt <- t.test(complete[[p[1]]], complete[[p[2]]], paired = TRUE)
+    wt <- suppressWarnings(wilcox.test(complete[[p[1]]], complete[[p[2]]], paired = TRUE,
+                                       conf.int = TRUE))
+    post_t[[contrast]] <- row(outcome, p[1], "posthoc_paired_t", contrast, arm, n,
+                              tt$estimate, tt$stderr, tt$parameter, tt$conf.int,
+                              tt$statistic, tt$p.value)
+    post_w[[contrast]] <- row(outcome, p[1], "posthoc_wilcoxon", contrast, arm, n,
+                              walsh_median(complete[[p[1]]] - complete[[p[2]]]), NA, NA,
+                              wt$conf.int, wt$statistic, wt$p.value, r_estimate = wt$estimate)
+  }
+  post_t <- do.call(rbind, post_t); post_w <- do.call(rbind, post_w)
+  post_t$p_adjusted <- p.adjust(post_t$p_value, "holm")
+  post_w$p_adjusted <- p.adjust(post_w$p_value, "holm")
+  out <- do.call(rbind, out)
+  out$p_adjusted <- NA
+  rbind(out, post_t, post_w)
+}
+
+responder_rows <- function(outcome, visit, wide, arms, baseline, mid, higher) {
+  change <- wide[[visit]] - wide[[baseline]]
+  resp <- if (higher) change >= mid else change <= -mid
+  counts <- list()
+  out <- list()
+  for (a in arms) {
+    r <- resp[wide$arm == a & !is.na(resp)]
+    k <- sum(r); n <- length(r)
+    counts[[a]] <- c(k, n)
+    if (n > 0) {
+      ci <- suppressWarnings(prop.test(k, n, correct = FALSE))$conf.int
+      out[[a]] <- row(outcome, visit, "responder", "responders", a, n, k / n, ci = ci,
+                      statistic = k)
+    }
+  }
+  for (a in arms[-1]) {
+    k1 <- counts[[a]][1]; n1 <- counts[[a]][2]; k0 <- counts[[arms[1]]][1]; n0 <- counts[[arms[1]]][2]
+    if (n1 == 0 || n0 == 0) next
+    w1 <- suppressWarnings(prop.test(k1, n1, correct = FALSE)$conf.int)
+    w0 <- suppressWarnings(prop.test(k0, n0, correct = FALSE)$conf.int)
+    p1 <- k1 / n1; p0 <- k0 / n0; d <- p1 - p0
+    # Newcombe (1998) method 10: hybrid score interval from the two Wilson intervals
+    ci <- c(d - sqrt((p1 - w1[1])^2 + (w0[2] - p0)^2), d + sqrt((w1[2] - p1)^2 + (p0 - w0[1])^2))
+    fp <- fisher.test(matrix(c(k1, k0, n1 - k1, n0 - k0), 2))$p.value
+    out[[paste0("rd_", a)]] <- row(outcome, visit, "responder", paste(a, "-", arms[1]), "",
+                                   n1 + n0, d, ci = ci, p = fp)
+  }
+  do.call(rbind, out)
+}
+
+categorical_rows <- function(roster, arms, baseline) {
+  skip <- c("participant_id", "arm", "last_visit", "withdrawal_reason", "source_file",
+            "source_row")
+  out <- list()
+  for (v in setdiff(names(roster), skip)) {
+    if (is.numeric(roster[[v]])) next
+    ok <- !is.na(roster[[v]]) & roster[[v]] != ""
+    tab <- table(roster$arm[ok], roster[[v]][ok])
+    if (min(dim(tab)) < 2) next  # one category: nothing to test
+    chi <- suppressWarnings(chisq.test(tab))
+    v_cramer <- sqrt(suppressWarnings(chisq.test(tab, correct = FALSE))$statistic /
+                       (sum(tab) * (min(dim(tab)) - 1)))
+    if (min(chi$expected) >= 5) {
+      out[[v]] <- row(v, baseline, "chi_square", paste(arms, collapse = " vs "), "", sum(tab),
+                      df = chi$parameter, statistic = chi$statistic, p = chi$p.value,
+                      effect = v_cramer)
+    } else {
+      out[[v]] <- row(v, baseline, "fisher_exact", paste(arms, collapse = " vs "), "", sum(tab),
+                      p = fisher.test(tab)$p.value, effect = v_cramer)
+    }
+  }
+  do.call(rbind, out)
+}
+
+descriptive_rows <- function(long, arms, visits) {
+  out <- list()
+  for (o in sort(unique(long$outcome))) for (a in arms) for (v in visits) {
+    cell <- long$value[long$outcome == o & long$arm == a & long$visit == v]
+    x <- cell[!is.na(cell)]
+    q <- if (length(x)) quantile(x, c(0.25, 0.5, 0.75), type = 7) else rep(NA, 3)
+    out[[length(out) + 1]] <- data.frame(
+      outcome = o, arm = a, visit = v, n = length(x), n_missing = sum(is.na(cell)),
+      mean = if (length(x)) mean(x) else NA, sd = if (length(x) > 1) sd(x) else NA,
+      median = q[2], q1 = q[1], q3 = q[3],
+      min = if (length(x)) min(x) else NA, max = if (length(x)) max(x) else NA
+    )
+  }
+  do.call(rbind, out)
+}
+
+reference_numbers <- function(long, arms, visits, eot = NA, fu = NA, covariates = character(0),
+                              mid = list(), lower_better = character(0), roster = NULL) {
+  baseline <- visits[1]
+  pairs <- lapply(visits[-1], function(v) c(v, baseline))
+  if (!is.na(eot) && !is.na(fu)) pairs <- c(pairs, list(c(fu, eot)))
+  rows <- list()
+  add <- function(x) if (!is.null(x)) rows[[length(rows) + 1]] <<- x
+  if (!is.null(roster) && length(arms) > 1) add(categorical_rows(roster, arms, baseline))
+  for (o in sort(unique(long$outcome))) {
+    d <- long[long$outcome == o, ]
+    ids <- sort(unique(d$participant_id))
+    wide <- data.frame(participant_id = ids)
+    wide$arm <- d$arm[match(ids, d$participant_id)]
+    for (v in visits) {
+      dv <- d[d$visit == v, ]
+      wide[[v]] <- dv$value[match(ids, dv$participant_id)]
+    }
+    for (cv in covariates) wide[[cv]] <- d[[cv]][match(ids, d$participant_id)]
+    for (a in arms) {
+      w <- wide[wide$arm == a, ]
+      for (v in visits) add(shapiro_row(o, v, "values", a, w[[v]]))
+      for (p in pairs) {
+        contrast <- paste(p[1], "-", p[2])
+        add(shapiro_row(o, p[1], contrast, a, w[[p[1]]] - w[[p[2]]]))
+        add(paired_rows(o, p[1], contrast, a, w[[p[1]]], w[[p[2]]]))
+      }
+      if (length(visits) > 1) add(across_rows(o, a, w[, visits, drop = FALSE]))
+    }
+    for (a in arms[-1]) {
+      x <- wide[wide$arm == a, ]; y <- wide[wide$arm == arms[1], ]
+      for (v in visits) add(between_rows(o, v, paste(a, "-", arms[1]), x[[v]], y[[v]]))
+      for (p in pairs) {
+        contrast <- sprintf("%s - %s (%s - %s)", a, arms[1], p[1], p[2])
+        add(between_rows(o, p[1], contrast, x[[p[1]]] - x[[p[2]]], y[[p[1]]] - y[[p[2]]]))
+      }
+    }
+    if (length(arms) > 1) for (v in visits[-1]) add(ancova_rows(o, v, wide, arms, baseline, covariates))
+    if (!is.null(mid[[o]])) for (v in visits[-1]) {
+      add(responder_rows(o, v, wide, arms, baseline, mid[[o]], !(o %in% lower_better)))
+    }
+  }
+  rows <- lapply(rows, function(r) { if (!"p_adjusted" %in% names(r)) r$p_adjusted <- NA; r })
+  do.call(rbind, rows)
+}
+
+full_precision <- function(frame) {
+  for (column in names(frame)) if (is.numeric(frame[[column]])) {
+    frame[[column]] <- ifelse(is.na(frame[[column]]), NA, sprintf("%.17g", frame[[column]]))
+  }
+  frame
+}
+
+write_reference <- function(out, results, descriptives) {
+  results <- full_precision(results)
+  descriptives <- full_precision(descriptives)
+  write.csv(results, paste0(out, "_results.csv"), row.names = FALSE, na = "")
+  write.csv(descriptives, paste0(out, "_descriptives.csv"), row.names = FALSE, na = "")
+}
+
+read_long <- function(path) {
+  long <- read.csv(path, stringsAsFactors = FALSE, na.strings = c("", "NA"))
+  long$participant_id <- as.character(long$participant_id)
+  long
+}
+
+args <- parse_args(commandArgs(trailingOnly = TRUE))
+options(digits = 17)
+if (is.null(args$data)) {
+  here <- "tests/reference"
+  # R's sleep data, paired: one arm, two "visits" (drug 1 as baseline, drug 2)
+  paired <- data.frame(participant_id = as.character(sleep$ID[1:10]), arm = "sleep",
+                       visit = ifelse(sleep$group == "1", "drug1", "drug2"),
+                       outcome = "extra", value = sleep$extra)
+  paired$participant_id <- as.character(sleep$ID)
+  write.csv(paired, file.path(here, "sleep_paired_long.csv"), row.names = FALSE)
+  write_reference(file.path(here, "classic_tests_sleep_paired"),
+                  reference_numbers(paired, "sleep", c("drug1", "drug2")),
+                  descriptive_rows(paired, "sleep", c("drug1", "drug2")))
+  # sleep as two independent groups (Welch / Mann-Whitney as in ?t.test)
+  groups <- data.frame(participant_id = paste0(sleep$group, "-", sleep$ID),
+                       arm = paste0("drug", sleep$group), visit = "day1",
+                       outcome = "extra", value = sleep$extra)
+  write.csv(groups, file.path(here, "sleep_groups_long.csv"), row.names = FALSE)
+  write_reference(file.path(here, "classic_tests_sleep_groups"),
+                  reference_numbers(groups, c("drug1", "drug2"), "day1"),
+                  descriptive_rows(groups, c("drug1", "drug2"), "day1"))
+  # single functions on fixed inputs: p.adjust, chisq.test, fisher.test, prop.test
+  p <- c(0.01, 0.04, NA, 0.03, 0.005, 0.04, 0.5, 0.2)
+  misc <- list(
+    data.frame(name = paste0("holm_", seq_along(p)), value = p.adjust(p, "holm")),
+    data.frame(name = paste0("bh_", seq_along(p)), value = p.adjust(p, "BH"))
+  )
+  tables <- list(
+    yates_2x2 = matrix(c(12, 5, 7, 14), 2),
+    pearson_2x3 = matrix(c(20, 15, 12, 18, 9, 11), 2),
+    fisher_2x2 = matrix(c(3, 1, 1, 3), 2),
+    fisher_2x4 = matrix(c(3, 0, 1, 4, 2, 5, 0, 2), 2)
+  )
+  for (name in names(tables)) {
+    tab <- tables[[name]]
+    if (startsWith(name, "fisher")) {
+      misc[[name]] <- data.frame(name = paste0(name, "_p"), value = fisher.test(tab)$p.value)
+    } else {
+      chi <- chisq.test(tab)
+      misc[[name]] <- data.frame(name = paste0(name, c("_statistic", "_df", "_p")),
+                                 value = c(chi$statistic, chi$parameter, chi$p.value))
+    }
+  }
+  for (kn in list(c(0, 12), c(12, 12), c(5, 17), c(1, 3))) {
+    ci <- suppressWarnings(prop.test(kn[1], kn[2], correct = FALSE))$conf.int
+    misc[[paste(kn, collapse = "_")]] <- data.frame(
+      name = paste0("wilson_", kn[1], "_", kn[2], c("_low", "_high")), value = ci)
+  }
+  write.csv(full_precision(do.call(rbind, misc)), file.path(here, "classic_tests_misc.csv"),
+            row.names = FALSE, na = "")
+  # the committed cohort with ties and missing values
+  long <- read_long(file.path(here, "ties_missing_long.csv"))
+  roster <- read.csv(file.path(here, "ties_missing_participants.csv"), stringsAsFactors = FALSE)
+  visits <- c("baseline", "week8", "week24")
+  write_reference(
+    file.path(here, "classic_tests_ties_missing"),
+    reference_numbers(long, c("control", "exercise"), visits, eot = "week8", fu = "week24",
+                      covariates = c("age", "sex"), mid = list(score = 3, speed = 0.1),
+                      roster = roster),
+    descriptive_rows(long, c("control", "exercise"), visits)
+  )
+} else {
+  long <- read_long(args$data)
+  arms <- split_list(args$arms)
+  visits <- split_list(args$visits)
+  mid <- list()
+  for (kv in split_list(args$mid)) {
+    kv <- strsplit(kv, ":")[[1]]
+    mid[[kv[1]]] <- as.numeric(kv[2])
+  }
+  roster <- if (is.null(args$participants)) NULL else
+    read.csv(args$participants, stringsAsFactors = FALSE)
+  write_reference(
+    args$out,
+    reference_numbers(long, arms, visits,
+                      eot = if (is.null(args$eot)) NA else args$eot,
+                      fu = if (is.null(args$fu)) NA else args$fu,
+                      covariates = split_list(args$covariates), mid = mid,
+                      lower_better = split_list(args[["lower-better"]]), roster = roster),
+    descriptive_rows(long, arms, visits)
+  )
+}
