@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-from trialflow.scoring import score_study
-
 from trialflow.config import studies_from_config
 from trialflow.io import read_parquet, write_csv, write_parquet
+from trialflow.scoring import score_study
 from trialflow.script_support import logged
 
 with logged(snakemake.log[0]) as log:

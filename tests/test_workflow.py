@@ -109,7 +109,16 @@ def test_analysis_dataset_is_tidy_and_complete(finished_run):
     assert u2.to_dict() == {"baseline": 12.0, "week8": 11.0}
     grip = analysis[analysis["outcome"] == "grip_grip_kg"]
     assert sorted(grip["participant_id"].unique()) == ["T1", "T2", "U1", "U2"]
-    assert grip["week"].tolist() == [0.0, 8.0, 0.0, 8.0, 0.0, 8.0, 0.0, 8.0]
+    # usual arm first (reference), then participant and visit; U2's blank week-8 grip has no row
+    assert grip[["participant_id", "week"]].values.tolist() == [
+        ["U1", 0.0],
+        ["U1", 8.0],
+        ["U2", 0.0],
+        ["T1", 0.0],
+        ["T1", 8.0],
+        ["T2", 0.0],
+        ["T2", 8.0],
+    ]
     assert analysis.loc[analysis["participant_id"] == "T4", "age"].unique().tolist() == [65.0]
 
 
@@ -126,7 +135,8 @@ def test_descriptives_match_hand_computation(finished_run):
     # 10, 10, 9, 12: mean 10.25, median 10
     assert (row["n"], row["mean"], row["median"]) == (4, 10.25, 10.0)
     row = table.query("outcome == 'grip_grip_kg' and arm == 'usual' and visit == 'week8'").iloc[0]
-    assert (row["n"], row["mean"]) == (1, 21.0)  # U2's week-8 grip is blank
+    # U2's week-8 grip is blank and U3, U4 have no grip file: 3 of 4 randomised missing
+    assert (row["n"], row["n_missing"], row["mean"]) == (1, 3, 21.0)
 
 
 @pytest.mark.slow
@@ -156,3 +166,32 @@ def test_bad_input_stops_with_file_row_and_column(finished_run, tmp_path):
     assert "tug.csv, row 14, column 'time_s': got 'nine'; expected" in run.stderr
     assert descriptives.read_bytes() == before
     assert tug.read_text() == TUG.replace("T3,week8,9", "T3,week8,nine")  # raw data untouched
+
+
+@pytest.mark.slow
+def test_results_hold_a_hand_worked_paired_t(finished_run):
+    from trialflow.stats import read_results_csv
+
+    results = read_results_csv(finished_run / "results/tiny/tables/results.csv")
+    row = results.query(
+        "outcome == 'tug_time' and analysis == 'paired_t' and group == 'training'"
+    ).iloc[0]
+    # training changes: 10-12, 10-13, 9-11, 12-14 = -2, -3, -2, -2: mean -2.25, SD 0.5,
+    # SE 0.25, t = -9 on 3 df, 95% CI -2.25 -/+ qt(0.975, 3) * 0.25 = 3.182446305 * 0.25
+    assert row["contrast"] == "week8 - baseline"
+    assert (row["n"], row["estimate"], row["se"], row["df"]) == (4, -2.25, 0.25, 3)
+    assert row["statistic"] == pytest.approx(-9.0)
+    assert row["ci_low"] == pytest.approx(-2.25 - 0.795611576, rel=1e-9)
+    assert row["ci_high"] == pytest.approx(-2.25 + 0.795611576, rel=1e-9)
+    assert set(results["analysis"]) >= {"welch_t", "mann_whitney", "ancova", "mmrm"}
+
+
+@pytest.mark.slow
+def test_tables_and_report_are_written(finished_run):
+    tables = finished_run / "results/tiny/tables"
+    for stem in ("table1_baseline", "table2_outcomes_by_visit", "table3_tests"):
+        for ext in ("csv", "md", "html", "docx"):
+            assert (tables / f"{stem}.{ext}").stat().st_size > 0
+    report = (finished_run / "results/tiny/report.html").read_text()
+    assert "Tiny two-arm study" in report
+    assert "Timed Up and Go" in report

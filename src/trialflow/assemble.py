@@ -27,7 +27,8 @@ def assemble_analysis(
     pandas.DataFrame
         ``participant_id, arm, visit, week, outcome, value`` followed by the covariate
         columns, sorted by outcome (in the order given), arm and visit (config order) and
-        participant. Rows with a missing value are kept: missingness is data.
+        participant. A score that could not be computed has no row (see
+        :func:`trialflow.scoring.score_study`); descriptives count it as missing.
     """
     covariates = [c for c in study.covariates if c in participants.columns]
     roster = participants[["participant_id", "arm", *covariates]]

@@ -1,6 +1,7 @@
 rule descriptives:
     input:
         analysis="data/processed/{study}/analysis.parquet",
+        validated="data/processed/{study}/validated",
     output:
         descriptives="results/{study}/tables/descriptives.csv",
     log:

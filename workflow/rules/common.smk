@@ -25,13 +25,10 @@ def raw_inputs(wildcards):
 
 
 def study_outputs(study_id):
-    """Every final file of one study."""
-    base = f"results/{study_id}"
+    """Every final file of one study (the rest are their inputs)."""
     return [
-        f"data/processed/{study_id}/analysis.parquet",
-        f"{base}/tables/descriptives.csv",
-        f"{base}/tables/results.csv",
-        f"{base}/figures",
+        f"results/{study_id}/report.html",
+        f"results/{study_id}/tables/table1_baseline.html",
     ]
 
 

@@ -15,6 +15,7 @@ from .contract import (
     ANALYSIS_ORDER,
     RESULT_COLUMNS,
     VALUES_CONTRAST,
+    _typed,
     empty_results,
     split_between_contrast,
 )
@@ -299,3 +300,33 @@ def write_results_csv(results: pd.DataFrame, path: str | Path) -> None:
     results[list(RESULT_COLUMNS)].to_csv(
         path, index=False, float_format="%.10g", lineterminator="\n"
     )
+
+
+def read_results_csv(path: str | Path) -> pd.DataFrame:
+    """Read ``results.csv`` back with the contract's types: numbers as floats, blank text as "".
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    DataFrame
+    """
+    text = [
+        c
+        for c in RESULT_COLUMNS
+        if c
+        in (
+            "study",
+            "outcome",
+            "visit",
+            "analysis",
+            "contrast",
+            "group",
+            "effect_size_name",
+            "note",
+        )
+    ]
+    frame = pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False, na_values=[""])
+    return _typed(frame[list(RESULT_COLUMNS)])

@@ -1,0 +1,236 @@
+"""Tests of trialflow.figures: the numbers drawn, the files written, byte-identical reruns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from fixtures_report import parallel_inputs, single_arm_inputs
+from PIL import Image
+
+from trialflow import figures as G
+from trialflow.tables import format_p
+
+
+def test_mean_ci_matches_hand_computation():
+    mean, low, high, n = G.mean_ci([1.0, 2.0, 3.0, np.nan])
+    half = 4.302652729911275 * 1.0 / np.sqrt(3)  # t(0.975, 2) * SD / sqrt(n)
+    assert (mean, n) == (2.0, 3)
+    assert low == pytest.approx(2 - half) and high == pytest.approx(2 + half)
+    assert np.isnan(G.mean_ci([5.0])[1])
+
+
+def test_trajectory_figure_draws_arm_means():
+    inp = parallel_inputs()
+    fig = G.trajectory_figure(
+        inp["analysis"],
+        "back_peak_torque",
+        "Torque",
+        ["control", "exercise"],
+        {"control": "Control", "exercise": "Exercise"},
+    )
+    ax = fig.axes[0]
+    means = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert len(means) == 2
+    a = inp["analysis"]
+    expected = (
+        a[(a["outcome"] == "back_peak_torque") & (a["arm"] == "exercise")]
+        .groupby("week")["value"]
+        .mean()
+    )
+    np.testing.assert_allclose(means[1].get_ydata(), expected.to_numpy())
+    faint = [line for line in ax.get_lines() if line.get_alpha() == pytest.approx(0.18)]
+    assert len(faint) == a["participant_id"].nunique()  # one trajectory per participant
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Control (n = 8)",
+        "Exercise (n = 8)",
+    ]
+
+
+def test_flow_counts_follow_the_roster():
+    inp = parallel_inputs()
+    flow = G.flow_counts(inp["study"], inp["participants"], inp["analysis"]).set_index(
+        ["arm", "stage", "visit"]
+    )
+    assert flow.loc[("control", "allocated", ""), "n"] == 8
+    assert flow.loc[("control", "withdrawn", "week8"), "n"] == 1
+    assert flow.loc[("control", "withdrawn", "week8"), "reasons"] == "moved away: 1"
+    assert flow.loc[("exercise", "withdrawn", "week8"), "reasons"] == "lost to follow-up: 1"
+    assert flow.loc[("exercise", "attended", "week8"), "n"] == 7
+    assert flow.loc[("exercise", "analysed", ""), "n"] == 8
+
+
+def test_flow_counts_single_arm_and_unrecorded_reason():
+    inp = single_arm_inputs()
+    roster = inp["participants"].copy()
+    roster.loc[0, "last_visit"] = "week12"  # left after week 12 without a reason
+    flow = G.flow_counts(inp["study"], roster).set_index(["arm", "stage", "visit"])
+    assert flow.loc[("training", "withdrawn", "week24"), "reasons"] == "reason not recorded: 1"
+    assert flow.loc[("training", "attended", "week24"), "n"] == 8
+    assert (
+        flow.loc[("training", "analysed", ""), "n"] == 10
+    )  # no analysis data given: all allocated
+
+
+def test_standardised_effects_by_hand():
+    inp = parallel_inputs()
+    eff = G.standardised_effects(
+        inp["study"], inp["analysis"], inp["outcomes"], inp["results"]
+    ).set_index("outcome")
+    a = inp["analysis"]
+    for outcome, sign in (("back_peak_torque", 1.0), ("tug_time", -1.0)):
+        base = a[(a["outcome"] == outcome) & (a["visit"] == "baseline")]
+        var = base.groupby("arm")["value"].var()
+        n = base.groupby("arm")["value"].count()
+        pooled = np.sqrt(((n - 1) * var).sum() / (n - 1).sum())
+        row = eff.loc[outcome]
+        assert row["source"] == "ancova"
+        assert row["smd"] == pytest.approx(sign * row["estimate"] / pooled)
+        assert row["smd_low"] == pytest.approx(
+            min(sign * row["ci_low"], sign * row["ci_high"]) / pooled
+        )
+    # TUG fell more with exercise: a lower-is-better improvement plots as positive
+    assert eff.loc["tug_time", "smd"] > 0
+
+
+def test_standardised_effects_fall_back_to_welch_on_change():
+    inp = parallel_inputs("parametric")
+    res = inp["results"][~inp["results"]["analysis"].isin(["ancova", "mmrm"])]
+    eff = G.standardised_effects(inp["study"], inp["analysis"], inp["outcomes"], res)
+    assert set(eff["source"]) == {"welch_t"}
+
+
+def test_qq_cells_are_the_distributions_that_chose_tests():
+    inp = parallel_inputs()
+    cells = G.qq_cells(inp["study"], inp["analysis"], inp["results"], "tug_time")
+    assert [(c["arm"], c["kind"], c["contrast"]) for c in cells] == [
+        ("control", "change", "week8 - baseline"),
+        ("exercise", "change", "week8 - baseline"),
+        ("control", "values", "baseline"),
+        ("control", "values", "week8"),
+        ("exercise", "values", "baseline"),
+        ("exercise", "values", "week8"),
+    ]
+    a = inp["analysis"]
+    wide = a[(a["outcome"] == "tug_time") & (a["arm"] == "control")].pivot(
+        index="participant_id", columns="visit", values="value"
+    )
+    np.testing.assert_allclose(
+        np.sort(cells[0]["values"]), np.sort((wide["week8"] - wide["baseline"]).dropna())
+    )
+    res = inp["results"]
+    sw = res[
+        (res["analysis"] == "shapiro_wilk")
+        & (res["outcome"] == "tug_time")
+        & (res["group"] == "control")
+        & (res["contrast"] == "week8 - baseline")
+    ]
+    assert len(sw) == 1
+    assert cells[0]["shapiro_p"] == pytest.approx(sw["p_value"].iloc[0])
+    fig = G.qq_figure(
+        cells,
+        "TUG",
+        {"control": "Control", "exercise": "Exercise"},
+        {"week8": "Week 8", "baseline": "Baseline"},
+    )
+    title = fig.axes[0].get_title()
+    assert title.startswith("Control: Week 8 − Baseline")
+    assert f"Shapiro-Wilk {format_p(cells[0]['shapiro_p'], prefix=True)}" in title
+    assert cells[0]["test"] in title
+    # values cells: the raw values at the visit, feeding the between-arm test on values
+    week8 = cells[3]
+    np.testing.assert_allclose(np.sort(week8["values"]), np.sort(wide["week8"].dropna()))
+    welch_or_mw = res[
+        res["analysis"].isin(["welch_t", "mann_whitney"])
+        & (res["outcome"] == "tug_time")
+        & (res["visit"] == "week8")
+        & (res["contrast"] == "exercise - control")
+    ]
+    assert week8["test"] in {"Welch t-test", "Mann-Whitney U test"} and len(welch_or_mw) == 2
+    # one row of panels per arm and kind: 4 rows x 2 columns, two panels unused
+    assert [ax.get_visible() for ax in fig.axes].count(True) == 6
+    assert fig.axes[4].get_title().startswith("Control: Baseline values")
+
+
+def test_qq_values_cells_single_arm_feed_the_test_across_visits():
+    inp = single_arm_inputs()
+    cells = G.qq_cells(inp["study"], inp["analysis"], inp["results"], "tug_time")
+    values = [c for c in cells if c["kind"] == "values"]
+    assert [c["contrast"] for c in values] == ["baseline", "week12", "week24"]
+    assert {c["test"] for c in values} == {"repeated-measures ANOVA"}  # parametric study
+
+
+def test_consort_figure_texts():
+    inp = parallel_inputs()
+    fig = G.consort_figure(inp["study"], inp["participants"], inp["analysis"])
+    texts = " | ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "Randomised (n = 16)" in texts
+    assert "Allocated to Exercise (n = 8)" in texts
+    assert "moved away: 1" in texts
+    assert "Analysed (n = 8)" in texts
+
+
+def _write(inp, outdir):
+    return G.write_study_figures(
+        inp["study"], inp["analysis"], inp["outcomes"], inp["participants"], inp["results"], outdir
+    )
+
+
+@pytest.mark.parametrize(
+    "make", [parallel_inputs, single_arm_inputs], ids=["parallel", "single_arm"]
+)
+def test_write_study_figures_files_and_manifest(tmp_path, make):
+    inp = make()
+    paths = _write(inp, tmp_path)
+    manifest = pd.read_csv(tmp_path / G.MANIFEST, keep_default_na=False)
+    expected = [f"{stem}.{ext}" for stem in manifest["stem"] for ext in G.FIGURE_FORMATS] + [
+        G.MANIFEST
+    ]
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == expected
+    assert manifest["kind"].tolist()[:2] == ["consort", "forest"]
+    assert set(manifest.loc[manifest["kind"] == "trajectory", "outcome"]) == {
+        "back_peak_torque",
+        "tug_time",
+    }
+    png = Image.open(tmp_path / "trajectory" / "tug_time.png")
+    assert png.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+    assert png.size == (1800, 1200)  # 6 x 4 inches at 300 dpi
+    assert "Software" not in png.info
+    svg = (tmp_path / "forest.svg").read_text()
+    assert "<dc:date>" not in svg and "tmp" not in svg
+
+
+def test_figures_are_byte_identical_on_rerun(tmp_path):
+    first = _write(parallel_inputs(), tmp_path / "a")
+    second = _write(parallel_inputs(), tmp_path / "b")
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_strip_offsets_spread_ties_evenly():
+    offsets = G.strip_offsets([1.0, 5.0, 1.0, 1.0], width=0.6)
+    # the three tied values share the widest bin: -0.3, 0, 0.3 in value-then-input order
+    np.testing.assert_allclose(offsets, [-0.3, 0.0, 0.0, 0.3])
+    assert G.strip_offsets([2.0], 0.6).tolist() == [0.0]
+
+
+def test_change_figure_draws_mean_change():
+    inp = parallel_inputs()
+    fig = G.change_figure(inp["analysis"], "tug_time", "baseline", "TUG", ["control", "exercise"])
+    ax = fig.axes[0]
+    diamonds = [line for line in ax.get_lines() if line.get_marker() == "D"]
+    a = inp["analysis"]
+    wide = a[(a["outcome"] == "tug_time") & (a["arm"] == "exercise")].pivot(
+        index="participant_id", columns="visit", values="value"
+    )
+    assert diamonds[1].get_ydata()[0] == pytest.approx((wide["week8"] - wide["baseline"]).mean())
+
+
+def test_qq_figure_thins_large_samples_but_keeps_the_extremes():
+    values = np.arange(500, dtype=float) ** 1.5
+    cell = {"arm": "a", "kind": "change", "contrast": "w1 - w0", "values": values}
+    cell |= {"test": "", "shapiro_p": np.nan}
+    fig = G.qq_figure([cell], "X")
+    points = fig.axes[0].collections[0].get_offsets()
+    assert len(points) == G.QQ_MAX_POINTS
+    assert points[0][1] == values.min() and points[-1][1] == values.max()
