@@ -77,9 +77,7 @@ def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=600)
 
 
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("tiny")
+def _prepare(workdir: Path) -> None:
     raw = workdir / "raw" / "tiny"
     (raw / "grip").mkdir(parents=True)
     (workdir / "config.yaml").write_text(textwrap.dedent(CONFIG))
@@ -87,6 +85,12 @@ def finished_run(tmp_path_factory):
     (raw / "tug.csv").write_text(TUG)
     for name, text in GRIP.items():
         (raw / "grip" / name).write_text(text)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("tiny")
+    _prepare(workdir)
     run = _snakemake(workdir)
     assert run.returncode == 0, run.stderr[-5000:]
     return workdir
@@ -195,3 +199,19 @@ def test_tables_and_report_are_written(finished_run):
     report = (finished_run / "results/tiny/report.html").read_text()
     assert "Tiny two-arm study" in report
     assert "Timed Up and Go" in report
+
+
+@pytest.mark.slow
+def test_a_clean_rerun_is_byte_identical(finished_run, tmp_path):
+    _prepare(tmp_path)
+    run = _snakemake(tmp_path)
+    assert run.returncode == 0, run.stderr[-5000:]
+    first = sorted(p.relative_to(finished_run) for p in (finished_run / "results").rglob("*"))
+    second = sorted(p.relative_to(tmp_path) for p in (tmp_path / "results").rglob("*"))
+    assert first == second
+    files = [p for p in first if (finished_run / p).is_file()]
+    assert any(p.suffix == ".png" for p in files) and any(p.suffix == ".docx" for p in files)
+    different = [
+        p for p in files if (finished_run / p).read_bytes() != (tmp_path / p).read_bytes()
+    ]
+    assert different == []
