@@ -250,6 +250,27 @@ def test_within_change_uses_the_selected_test():
     assert any("Wilcoxon" in note for note in table.footnotes)
 
 
+def test_degenerate_rank_interval_is_marked_and_explained():
+    inp = parallel_inputs("nonparametric")
+    res = inp["results"].copy()
+    hit = (
+        (res["analysis"] == "wilcoxon_signed_rank")
+        & (res["group"] == "exercise")
+        & (res["outcome"] == "back_peak_torque")
+    )
+    res.loc[hit, ["estimate", "ci_low", "ci_high"]] = [7.5, 7.5000592, 7.5000089]
+    res.loc[hit, "note"] = "normal-approximation interval degenerate with heavily tied data"
+    table = T.outcomes_by_visit_table(inp["study"], inp["outcomes"], res, inp["descriptives"])
+    cells = table.frame["Exercise: change from baseline (95% CI)"]
+    marked = [c for c in cells if T.DEGENERATE_MARK in c]
+    assert len(marked) == 1 and marked[0].startswith("7.50 (7.50 to 7.50)‡§")
+    assert any(note.startswith(T.DEGENERATE_MARK) for note in table.footnotes)
+    clean = T.outcomes_by_visit_table(
+        inp["study"], inp["outcomes"], inp["results"], inp["descriptives"]
+    )
+    assert not any(note.startswith(T.DEGENERATE_MARK) for note in clean.footnotes)
+
+
 def test_auto_selection_follows_the_pipeline_rule():
     inp = parallel_inputs("auto")
     res = inp["results"].copy()

@@ -73,6 +73,9 @@ TEST_NAMES = {
 }
 NONPARAMETRIC = ("wilcoxon_signed_rank", "mann_whitney", "friedman")
 NONPARAMETRIC_MARK = "‡"
+# a rank-test interval that R's algorithm cannot resolve (heavy ties); see the row's note
+DEGENERATE_MARK = "§"
+DEGENERATE_TEXT = "interval degenerate"
 MISSING = ""  # what an empty cell shows
 
 
@@ -310,6 +313,7 @@ class _Results:
         self.res = res
         self.study = study
         self.used: set[str] = set()
+        self.degenerate = False  # a printed row carries a degenerate-interval note
 
     def _pick(self, **where: str) -> pd.DataFrame:
         mask = pd.Series(True, index=self.res.index)
@@ -355,7 +359,12 @@ class _Results:
     def _use(self, row: pd.Series | None) -> pd.Series | None:
         if row is not None:
             self.used.add(row["analysis"])
+            self.degenerate |= _is_degenerate(row)
         return row
+
+
+def _is_degenerate(row: pd.Series) -> bool:
+    return DEGENERATE_TEXT in str(row["note"])
 
 
 def _effect_cell(row: pd.Series | None, decimals: int, mark: str = "") -> str:
@@ -365,7 +374,7 @@ def _effect_cell(row: pd.Series | None, decimals: int, mark: str = "") -> str:
     parts = []
     est = format_ci(row["estimate"], row["ci_low"], row["ci_high"], decimals)
     if est:
-        parts.append(est + mark)
+        parts.append(est + mark + (DEGENERATE_MARK if _is_degenerate(row) else ""))
     if np.isfinite(row["p_value"]):
         parts.append(format_p(row["p_value"], prefix=True))
     if np.isfinite(row["p_adjusted"]):
@@ -391,7 +400,19 @@ def _nonparametric_note(res: _Results) -> list[str]:
     used = [TEST_NAMES[t] for t in NONPARAMETRIC if t in res.used]
     if not used:
         return []
-    return [f"{NONPARAMETRIC_MARK} non-parametric test ({', '.join(used)})."]
+    return [f"{NONPARAMETRIC_MARK} non-parametric test ({', '.join(used)})."] + _degenerate_note(
+        res
+    )
+
+
+def _degenerate_note(res: _Results) -> list[str]:
+    if not res.degenerate:
+        return []
+    return [
+        f"{DEGENERATE_MARK} confidence interval of the rank test degenerate with heavily tied"
+        " data (R's wilcox.test algorithm); see the row's note in results.csv and read the"
+        " t-based interval instead."
+    ]
 
 
 def _descriptive_lookup(descriptives: pd.DataFrame) -> dict[tuple[str, str, str], pd.Series]:
@@ -615,7 +636,7 @@ def outcomes_by_visit_table(
         )
     if "mmrm" in res.used:
         notes.append("MMRM: model, covariance structure and estimand in the Methods.")
-    notes += _multiplicity_note(study, res)
+    notes += _degenerate_note(res) + _multiplicity_note(study, res)
     return Table(
         name="table2_outcomes_by_visit",
         title=f"Table 2. Outcomes by visit and arm: {study.title}",

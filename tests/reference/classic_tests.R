@@ -10,16 +10,17 @@
 # --data is a long CSV: participant_id, arm, visit, outcome, value (+ covariate columns);
 # arms are listed reference arm first, visits baseline first. It writes
 #   <out>_results.csv       rows keyed like results.csv (outcome, visit, analysis, contrast,
-#                           group) with n, estimate, r_estimate, se, df, ci_low, ci_high,
-#                           statistic, p_value, effect_size, epsilon
+#                           group) with n, estimate, hodges_lehmann, se, df, ci_low,
+#                           ci_high, statistic, p_value, effect_size, epsilon
 #   <out>_descriptives.csv  n, n_missing, mean, sd, median, q1, q3, min, max per cell
 # The single-visit-pair / across-visit tests (RM-ANOVA with Greenhouse-Geisser, Friedman,
 # Holm post-hoc) are computed for every arm, as if it were a single-arm study.
 # Sources: t.test, wilcox.test(conf.int = TRUE), shapiro.test, lm + confint, car::Anova
 # (type II SS; Greenhouse-Geisser), emmeans, friedman.test, fisher.test, chisq.test,
 # prop.test, p.adjust; effectsize for Cohen's d_z, Hedges' g and rank-biserial r.
-# For wilcoxon rows `estimate` is the Hodges-Lehmann estimate computed directly (median of
-# Walsh averages / of pairwise differences) and `r_estimate` is what wilcox.test prints.
+# For wilcoxon rows `estimate` is what wilcox.test prints (in the normal-approximation case the
+# uniroot root of the uncorrected statistic) and `hodges_lehmann` the Hodges-Lehmann estimate
+# computed directly (median of all Walsh averages, zeros included / of pairwise differences).
 suppressPackageStartupMessages({
   library(car)
   library(emmeans)
@@ -37,11 +38,12 @@ parse_args <- function(args) {
 split_list <- function(x) if (is.null(x) || x == "") character(0) else strsplit(x, ",")[[1]]
 
 row <- function(outcome, visit, analysis, contrast, group, n, estimate = NA, se = NA, df = NA,
-                ci = c(NA, NA), statistic = NA, p = NA, effect = NA, r_estimate = NA,
+                ci = c(NA, NA), statistic = NA, p = NA, effect = NA, hodges_lehmann = NA,
                 epsilon = NA) {
   data.frame(
     outcome = outcome, visit = visit, analysis = analysis, contrast = contrast, group = group,
-    n = n, estimate = unname(estimate), r_estimate = unname(r_estimate), se = unname(se),
+    n = n, estimate = unname(estimate), hodges_lehmann = unname(hodges_lehmann),
+    se = unname(se),
     df = unname(df), ci_low = unname(ci[1]), ci_high = unname(ci[2]),
     statistic = unname(statistic), p_value = unname(p), effect_size = unname(effect),
     epsilon = unname(epsilon)
@@ -69,8 +71,8 @@ paired_rows <- function(outcome, visit, contrast, group, after, before) {
     wt <- suppressWarnings(wilcox.test(after, before, paired = TRUE, conf.int = TRUE))
     rb <- rank_biserial(after, before, paired = TRUE)$r_rank_biserial
     out[[2]] <- row(outcome, visit, "wilcoxon_signed_rank", contrast, group, n,
-                    walsh_median(d), NA, NA, wt$conf.int, wt$statistic, wt$p.value, rb,
-                    r_estimate = wt$estimate)
+                    wt$estimate, NA, NA, wt$conf.int, wt$statistic, wt$p.value, rb,
+                    hodges_lehmann = walsh_median(d))
   }
   do.call(rbind, out)
 }
@@ -86,8 +88,8 @@ between_rows <- function(outcome, visit, contrast, x, y) {
   rbind(
     row(outcome, visit, "welch_t", contrast, "", n, tt$estimate[1] - tt$estimate[2], tt$stderr,
         tt$parameter, tt$conf.int, tt$statistic, tt$p.value, g),
-    row(outcome, visit, "mann_whitney", contrast, "", n, median(outer(x, y, "-")), NA, NA,
-        wt$conf.int, wt$statistic, wt$p.value, rb, r_estimate = wt$estimate)
+    row(outcome, visit, "mann_whitney", contrast, "", n, wt$estimate, NA, NA,
+        wt$conf.int, wt$statistic, wt$p.value, rb, hodges_lehmann = median(outer(x, y, "-")))
   )
 }
 
@@ -168,8 +170,8 @@ across_rows <- function(outcome, arm, values) {
                               tt$estimate, tt$stderr, tt$parameter, tt$conf.int,
                               tt$statistic, tt$p.value)
     post_w[[contrast]] <- row(outcome, p[1], "posthoc_wilcoxon", contrast, arm, n,
-                              walsh_median(complete[[p[1]]] - complete[[p[2]]]), NA, NA,
-                              wt$conf.int, wt$statistic, wt$p.value, r_estimate = wt$estimate)
+                              wt$estimate, NA, NA, wt$conf.int, wt$statistic, wt$p.value,
+                              hodges_lehmann = walsh_median(complete[[p[1]]] - complete[[p[2]]]))
   }
   post_t <- do.call(rbind, post_t); post_w <- do.call(rbind, post_w)
   post_t$p_adjusted <- p.adjust(post_t$p_value, "holm")

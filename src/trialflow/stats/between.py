@@ -20,7 +20,7 @@ from .contract import (
     within_contrast,
 )
 from .normality import MIN_N, change_pairs
-from .wilcoxon import rank_sum_test
+from .wilcoxon import interval_notes, rank_sum_test
 
 # Enumerating every table with the observed margins is exact but grows fast; beyond this many
 # tables the chi-square test is reported with a note instead.
@@ -48,7 +48,7 @@ def welch_t(x: np.ndarray, y: np.ndarray, conf_level: float = 0.95) -> pd.DataFr
 
 
 def mann_whitney(x: np.ndarray, y: np.ndarray, conf_level: float = 0.95) -> pd.DataFrame:
-    """Mann-Whitney (Wilcoxon rank-sum) test with the Hodges-Lehmann shift ``x - y``.
+    """Mann-Whitney (Wilcoxon rank-sum) test with R's location shift ``x - y``.
 
     Follows R's ``wilcox.test(x, y, conf.int = TRUE)``; see :mod:`trialflow.stats.wilcoxon`.
 
@@ -61,10 +61,21 @@ def mann_whitney(x: np.ndarray, y: np.ndarray, conf_level: float = 0.95) -> pd.D
     Returns
     -------
     DataFrame
-        One row: ``n``, ``estimate`` (median of all pairwise differences), ``ci_low``,
-        ``ci_high`` (R's interval), ``statistic`` (R's W = Mann-Whitney U of ``x``),
-        ``p_value``, ``effect_size`` (rank-biserial r = 2U / (n_x n_y) - 1, positive when ``x``
-        tends to be larger).
+        One row: ``n``, ``estimate``, ``ci_low``, ``ci_high``, ``statistic`` (R's W =
+        Mann-Whitney U of ``x``), ``p_value`` exactly as R's ``wilcox.test`` reports them,
+        ``effect_size`` (rank-biserial r = 2U / (n_x n_y) - 1, positive when ``x`` tends to be
+        larger).
+
+    Notes
+    -----
+    ``estimate`` is R's: in the exact case the Hodges-Lehmann shift (median of all pairwise
+    differences), in the normal case (ties or an arm of 50 or more) the ``uniroot`` root of
+    the uncorrected statistic, which can lie anywhere in a stretch where that statistic is
+    exactly zero (the Hodges-Lehmann shift is ``rank_sum_test(...).hodges_lehmann``). With
+    heavily tied data R's interval can collapse to a point at one jump of the statistic, with
+    its limits in either order, or miss its estimate by ``tol.root``; R's numbers are kept and
+    the note says so, advises the Welch t interval and gives the Hodges-Lehmann shift where it
+    differs (see :func:`trialflow.stats.wilcoxon.interval_notes`).
     """
     return numbers_frame(mann_whitney_numbers(x, y, conf_level))
 
@@ -144,6 +155,7 @@ def mann_whitney_numbers(x, y, conf_level: float = 0.95) -> dict:
         notes.append("confidence interval not computable")
     elif result.conf_level != conf_level:
         notes.append(f"requested confidence level not achievable; achieved {result.conf_level:g}")
+    notes += interval_notes(result, "Welch t interval", "median of all pairwise differences")
     return empty_numbers(
         "; ".join(notes),
         n=n,

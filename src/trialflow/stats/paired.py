@@ -12,7 +12,7 @@ from ..config import Study
 from ._tidy import outcome_ids, wide_by_visit
 from .contract import empty_numbers, keyed_rows, numbers_frame, within_contrast
 from .normality import MIN_N, change_pairs
-from .wilcoxon import signed_rank_test
+from .wilcoxon import interval_notes, signed_rank_test
 
 UNCONTROLLED_NOTE = "uncontrolled pre/post change; not a treatment effect"
 
@@ -41,7 +41,7 @@ def paired_t(after: np.ndarray, before: np.ndarray, conf_level: float = 0.95) ->
 def wilcoxon_signed_rank(
     after: np.ndarray, before: np.ndarray, conf_level: float = 0.95
 ) -> pd.DataFrame:
-    """Wilcoxon signed-rank test of ``after - before`` with the Hodges-Lehmann median change.
+    """Wilcoxon signed-rank test of ``after - before`` with R's (pseudo)median change.
 
     Follows R's ``wilcox.test(after, before, paired = TRUE, conf.int = TRUE)``; see
     :mod:`trialflow.stats.wilcoxon`.
@@ -56,10 +56,22 @@ def wilcoxon_signed_rank(
     Returns
     -------
     DataFrame
-        One row: ``n`` (complete pairs, zeros included), ``estimate`` (median of the Walsh
-        averages), ``ci_low``, ``ci_high`` (R's interval), ``statistic`` (V), ``p_value``,
+        One row: ``n`` (complete pairs, zeros included), ``estimate``, ``ci_low``, ``ci_high``,
+        ``statistic`` (V), ``p_value`` exactly as R's ``wilcox.test`` reports them,
         ``effect_size`` (matched-pairs rank-biserial r); ``note`` says exact or normal
         approximation, and why numbers are missing for degenerate data.
+
+    Notes
+    -----
+    ``estimate`` is R's: in the exact case the Hodges-Lehmann estimate (median of the Walsh
+    averages), in the normal case (ties, zero changes or n >= 50) the ``uniroot`` root of the
+    uncorrected statistic with zero changes dropped (the Hodges-Lehmann estimate proper, the
+    median of all Walsh averages with zero changes included, is
+    ``signed_rank_test(...).hodges_lehmann``). With heavily tied changes on a coarse scale
+    R's interval can collapse to a point at one jump of the statistic, with its limits in
+    either order, or miss its estimate by ``tol.root``; R's numbers are kept and the note says
+    so, advises the paired t interval and gives the Hodges-Lehmann estimate where it differs
+    (see :func:`trialflow.stats.wilcoxon.interval_notes`).
     """
     return numbers_frame(signed_rank_numbers(after, before, conf_level))
 
@@ -111,6 +123,11 @@ def signed_rank_numbers(after, before, conf_level: float = 0.95) -> dict:
         notes.append("confidence interval not computable (all non-zero changes tied)")
     elif result.conf_level != conf_level:
         notes.append(f"requested confidence level not achievable; achieved {result.conf_level:g}")
+        if result.conf_level == 0:
+            notes.append("both limits are R's placeholder, the median of the non-zero changes")
+    notes += interval_notes(
+        result, "paired t interval", "median of all Walsh averages, zero changes included"
+    )
     return empty_numbers(
         "; ".join(notes),
         n=n,

@@ -12,11 +12,22 @@ defaults to no continuity correction and treats zeros differently). This module 
   and the interval by inverting the standardised statistic with R's ``uniroot`` (Brent's
   ``zeroin``, ``tol = 1e-4``), ported here so the numbers agree with R's to rounding error.
 
-The point estimate reported is the Hodges-Lehmann estimator proper: the median of the Walsh
-averages (signed-rank; zero differences included) or of all pairwise differences (rank-sum).
-In the exact case this is what R reports; in the normal case R instead reports a root of the
-standardised statistic found by ``uniroot`` (only accurate to ``tol``), returned here as
-``r_estimate`` for comparison.
+The point estimate reported (``estimate``) is R's, so that a whole row matches
+``wilcox.test``: in the exact case the median of the Walsh averages / pairwise differences
+(the Hodges-Lehmann estimate); in the normal case the ``uniroot`` root of the standardised
+statistic *without* continuity correction (only accurate to ``tol.root``; zero differences
+are dropped, as for the test). The Hodges-Lehmann estimator proper (median of the Walsh
+averages with zero differences included, or of all pairwise differences) costs nothing extra
+and is kept as ``hodges_lehmann``; it differs from R's estimate mainly when there are zero
+differences or heavy ties.
+
+Heavily tied data on a coarse lattice (e.g. scores in steps of 5) make the statistic a step
+function with a few huge jumps. When one jump carries it past both critical values, R's
+interval collapses: both limits are ``uniroot`` roots at the same discontinuity, each located
+only to ``tol.root = 1e-4`` on whichever side Brent's method stopped, so the "interval" has
+(near) zero width and its limits may even come out in reverse order (lower > upper), and R's
+estimate may land just outside it. R itself returns these numbers, so they are reproduced;
+``interval_issue`` describes the problem so that callers can say so in the row's note.
 """
 
 from __future__ import annotations
@@ -48,9 +59,12 @@ class WilcoxonResult:
     p_value : float
         Two-sided p-value.
     estimate : float
-        Hodges-Lehmann estimate (median of Walsh averages / pairwise differences).
-    r_estimate : float
-        The estimate R prints (equal to ``estimate`` in the exact case).
+        The estimate R prints: the Hodges-Lehmann estimate in the exact case, the ``uniroot``
+        root of the uncorrected standardised statistic in the normal case (the midrange when
+        R gives no interval; ``hodges_lehmann`` where R stops with an error).
+    hodges_lehmann : float
+        Hodges-Lehmann estimate proper: median of the Walsh averages of all differences (zero
+        differences included) or of all pairwise differences ``x - y``.
     ci_low, ci_high : float
         Confidence limits as R computes them (NaN where R gives none).
     conf_level : float
@@ -60,18 +74,23 @@ class WilcoxonResult:
     rank_biserial : float
         Matched-pairs rank-biserial ``(T+ - T-) / (T+ + T-)`` or the two-sample
         ``2 U / (n_x n_y) - 1``; positive when the first sample tends to be larger.
+    interval_issue : str
+        Empty, or why R's normal-approximation interval is no proper interval (zero width or
+        lower > upper within ``tol.root``, or not containing the estimate): see the module
+        docstring.
     """
 
     n: int
     statistic: float
     p_value: float
     estimate: float
-    r_estimate: float
+    hodges_lehmann: float
     ci_low: float
     ci_high: float
     conf_level: float
     exact: bool
     rank_biserial: float
+    interval_issue: str = ""
 
 
 def signed_rank_test(differences: np.ndarray, conf_level: float = 0.95) -> WilcoxonResult:
@@ -105,8 +124,7 @@ def signed_rank_test(differences: np.ndarray, conf_level: float = 0.95) -> Wilco
     v = float(ranks[x > 0].sum())
     ties = len(np.unique(ranks)) != len(ranks)
     exact = n < _EXACT_LIMIT and not ties and not zeroes
-    walsh = _walsh_averages(d_all)
-    estimate = float(np.median(walsh))
+    hodges_lehmann = float(np.median(_walsh_averages(d_all)))
     positive, negative = v, float(ranks[x < 0].sum())
     rank_biserial = (positive - negative) / (positive + negative)
     alpha = 1 - conf_level
@@ -129,8 +147,8 @@ def signed_rank_test(differences: np.ndarray, conf_level: float = 0.95) -> Wilco
             n=len(d_all),
             statistic=v,
             p_value=p_value,
-            estimate=estimate,
-            r_estimate=float(np.median(diffs)),
+            estimate=float(np.median(diffs)),
+            hodges_lehmann=hodges_lehmann,
             ci_low=ci[0],
             ci_high=ci[1],
             conf_level=level,
@@ -158,8 +176,8 @@ def signed_rank_test(differences: np.ndarray, conf_level: float = 0.95) -> Wilco
             n=len(d_all),
             statistic=v,
             p_value=p_value,
-            estimate=estimate,
-            r_estimate=(mumin + mumax) / 2,
+            estimate=(mumin + mumax) / 2,
+            hodges_lehmann=hodges_lehmann,
             ci_low=math.nan,
             ci_high=math.nan,
             conf_level=0.0,
@@ -174,23 +192,27 @@ def signed_rank_test(differences: np.ndarray, conf_level: float = 0.95) -> Wilco
         alpha *= 2
     if alpha >= 1 or 1 - conf_level < alpha * 0.75:
         level = 1 - min(1.0, alpha)
+    estimate = _r_estimate(w, mumin, mumax)
     if alpha < 1:
         low = _root(w, mumin, mumax, w_min, w_max, _qnorm(alpha / 2, lower_tail=False))
         high = _root(w, mumin, mumax, w_min, w_max, _qnorm(alpha / 2))
-    else:
+        # W jumps only at the Walsh averages of the non-zero differences
+        issue = _interval_issue(estimate, low, high, lambda: _walsh_averages(x))
+    else:  # no confidence at all: R reports the median of the non-zero differences twice
         low = high = float(np.median(x))
-    r_estimate = _r_estimate(w, mumin, mumax)
+        issue = ""
     return WilcoxonResult(
         n=len(d_all),
         statistic=v,
         p_value=p_value,
         estimate=estimate,
-        r_estimate=r_estimate,
+        hodges_lehmann=hodges_lehmann,
         ci_low=low,
         ci_high=high,
         conf_level=level,
         exact=False,
         rank_biserial=rank_biserial,
+        interval_issue=issue,
     )
 
 
@@ -224,7 +246,7 @@ def rank_sum_test(x: np.ndarray, y: np.ndarray, conf_level: float = 0.95) -> Wil
     u = float(ranks[:nx].sum()) - nx * (nx + 1) / 2
     ties = len(np.unique(ranks)) != len(ranks)
     exact = nx < _EXACT_LIMIT and ny < _EXACT_LIMIT and not ties
-    estimate = float(np.median(np.subtract.outer(x, y)))
+    hodges_lehmann = float(np.median(np.subtract.outer(x, y)))
     rank_biserial = 2 * u / (nx * ny) - 1
     alpha = 1 - conf_level
     if exact:
@@ -243,8 +265,8 @@ def rank_sum_test(x: np.ndarray, y: np.ndarray, conf_level: float = 0.95) -> Wil
             n=nx + ny,
             statistic=u,
             p_value=min(2 * p, 1.0),
-            estimate=estimate,
-            r_estimate=float(np.median(diffs)),
+            estimate=float(np.median(diffs)),
+            hodges_lehmann=hodges_lehmann,
             ci_low=float(diffs[qu - 1]),
             ci_high=float(diffs[ql]),
             conf_level=level,
@@ -265,12 +287,13 @@ def rank_sum_test(x: np.ndarray, y: np.ndarray, conf_level: float = 0.95) -> Wil
     mumin, mumax = float(x.min() - y.max()), float(x.max() - y.min())
     w_min, w_max = w(mumin), w(mumax)
     if not (math.isfinite(w_min) and math.isfinite(w_max)):
+        # R stops with an error here (each sample constant); report the Hodges-Lehmann shift
         return WilcoxonResult(
             n=n,
             statistic=u,
             p_value=p_value,
-            estimate=estimate,
-            r_estimate=math.nan,
+            estimate=hodges_lehmann,
+            hodges_lehmann=hodges_lehmann,
             ci_low=math.nan,
             ci_high=math.nan,
             conf_level=0.0,
@@ -288,18 +311,21 @@ def rank_sum_test(x: np.ndarray, y: np.ndarray, conf_level: float = 0.95) -> Wil
 
     low = root(_qnorm(alpha / 2, lower_tail=False))
     high = root(_qnorm(alpha / 2))
-    r_estimate = _r_estimate(w, mumin, mumax)
+    estimate = _r_estimate(w, mumin, mumax)
+    # W jumps only at the pairwise differences
+    issue = _interval_issue(estimate, low, high, lambda: np.subtract.outer(x, y).ravel())
     return WilcoxonResult(
         n=n,
         statistic=u,
         p_value=p_value,
         estimate=estimate,
-        r_estimate=r_estimate,
+        hodges_lehmann=hodges_lehmann,
         ci_low=low,
         ci_high=high,
         conf_level=conf_level,
         exact=False,
         rank_biserial=rank_biserial,
+        interval_issue=issue,
     )
 
 
@@ -417,6 +443,80 @@ def _r_estimate(w: Callable[..., float], lower: float, upper: float) -> float:
         return w(d, correct=False)
 
     return _root(uncorrected, lower, upper, uncorrected(lower), uncorrected(upper), 0.0)
+
+
+def _interval_issue(
+    estimate: float, low: float, high: float, jumps: Callable[[], np.ndarray]
+) -> str:
+    """Why R's normal-approximation interval is no proper interval, or ``""``.
+
+    The standardised statistic is a step function of the shift ``d`` with its jumps at
+    ``jumps()`` (Walsh averages / pairwise differences); every ``uniroot`` root lies within
+    ``tol.root`` (plus rounding) of a jump. Two roots closer than twice that locate the same
+    jump, so the interval is really the single point there (or empty), whatever order the
+    roots came out in. An estimate outside the limits shares a jump with one of them.
+    """
+    if not (math.isfinite(low) and math.isfinite(high) and math.isfinite(estimate)):
+        return ""
+
+    def at(value: float) -> str:
+        points = np.asarray(jumps(), dtype=float)
+        point = points[np.argmin(np.abs(points - value))]
+        return f"{round(point, 8) + 0.0:.6g}"  # no -7.1e-15 for a jump at 0
+
+    if high - low <= _root_slack(low, high):
+        shape = "lower limit above upper limit" if low > high else "zero width"
+        return (
+            "normal-approximation interval degenerate with heavily tied data (R wilcox.test "
+            f"algorithm: the statistic jumps past both critical values at {at((low + high) / 2)}"
+            f", both limits are that point to within tol.root; {shape})"
+        )
+    if not low <= estimate <= high:
+        return (
+            "estimate outside the normal-approximation interval with heavily tied data (R "
+            f"wilcox.test algorithm: estimate and a limit are the same jump at {at(estimate)}, "
+            "their order decided within tol.root)"
+        )
+    return ""
+
+
+def _root_slack(*values: float) -> float:
+    """Largest distance between two ``uniroot`` roots that locate the same jump: each is within
+    Brent's final bracket ``2 tol_act = tol + 4 eps |b|`` of it."""
+    return 2 * (_TOL_ROOT + 4 * _DBL_EPSILON * max(abs(v) for v in values))
+
+
+def interval_notes(result: WilcoxonResult, alternative: str, hodges_lehmann_is: str) -> list[str]:
+    """Notes that keep a row with R's odd normal-approximation numbers from being silent.
+
+    Parameters
+    ----------
+    result : WilcoxonResult
+    alternative : str
+        The analysis to interpret instead when the interval is degenerate, e.g.
+        ``"paired t interval"``.
+    hodges_lehmann_is : str
+        What the Hodges-Lehmann estimate is the median of, for the note.
+
+    Returns
+    -------
+    list of str
+        Empty for a proper interval. Otherwise the interval problem with the advice, and the
+        Hodges-Lehmann estimate proper when it differs from R's estimate by more than
+        ``uniroot``'s tolerance (on other rows it stays in ``WilcoxonResult.hodges_lehmann``,
+        to keep notes short).
+    """
+    if not result.interval_issue:
+        return []
+    notes = [f"{result.interval_issue}; interpret with the {alternative}"]
+    hl, estimate = result.hodges_lehmann, result.estimate
+    if (
+        math.isfinite(hl)
+        and math.isfinite(estimate)
+        and abs(hl - estimate) > _root_slack(hl, estimate)
+    ):
+        notes.append(f"Hodges-Lehmann estimate {hl:.6g} ({hodges_lehmann_is})")
+    return notes
 
 
 def _qnorm(p: float, lower_tail: bool = True) -> float:
