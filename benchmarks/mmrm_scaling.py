@@ -121,19 +121,29 @@ d$arm <- relevel(factor(d$arm), ref = "pbo")
 d$visit <- factor(d$visit)
 d$vnum <- as.integer(d$visit)
 invisible(gc(reset = TRUE))
-elapsed <- system.time(
-  fit <- gls(y ~ base + arm * visit, data = d,
-             correlation = corSymm(form = ~ vnum | id),
-             weights = varIdent(form = ~ 1 | visit), method = "REML")
-)[["elapsed"]]
+# A failed fit (gls stops with "false convergence" on large data) is a result too: its time
+# and message are reported instead of a difference.
+start <- proc.time()[["elapsed"]]
+fit <- tryCatch(
+  gls(y ~ base + arm * visit, data = d,
+      correlation = corSymm(form = ~ vnum | id),
+      weights = varIdent(form = ~ 1 | visit), method = "REML"),
+  error = function(e) e
+)
+elapsed <- proc.time()[["elapsed"]] - start
 mem <- sum(gc()[, 6])
-est <- coef(fit)[["armtrt:visitw4"]] + coef(fit)[["armtrt"]]
-cat(sprintf("%.6f %.3f %.10g\n", elapsed, mem, est))
+if (inherits(fit, "error")) {
+  cat(sprintf("%.6f %.3f NA %s\n", elapsed, mem, gsub("\\s+", "_", conditionMessage(fit))))
+} else {
+  est <- coef(fit)[["armtrt:visitw4"]] + coef(fit)[["armtrt"]]
+  cat(sprintf("%.6f %.3f %.10g ok\n", elapsed, mem, est))
+}
 """
 
 
-def gls_fit(data: pd.DataFrame) -> tuple[float, float, float]:
-    """Elapsed seconds, R peak memory (MiB, gc max used) and the week-4 difference."""
+def gls_fit(data: pd.DataFrame) -> tuple[float, float, float, str]:
+    """Elapsed seconds, R peak memory (MiB, gc max used), the week-4 difference and the status
+    (``ok`` or gls's error message)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data.csv"
         data.to_csv(path, index=False)
@@ -142,8 +152,8 @@ def gls_fit(data: pd.DataFrame) -> tuple[float, float, float]:
         out = subprocess.run(
             ["Rscript", str(script), str(path)], capture_output=True, text=True, check=True
         )
-    elapsed, mem, est = out.stdout.split()
-    return float(elapsed), float(mem), float(est)
+    elapsed, mem, est, status = out.stdout.split(maxsplit=3)
+    return float(elapsed), float(mem), float(est), status.strip().replace("_", " ")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000]
     )
     parser.add_argument("--statsmodels-sizes", type=int, nargs="*", default=[1_000, 10_000])
-    parser.add_argument("--gls-sizes", type=int, nargs="*", default=[1_000, 10_000])
+    parser.add_argument("--gls-sizes", type=int, nargs="*", default=[1_000, 10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
@@ -198,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"statsmodels n={n:>9,}  {seconds:8.3f} s  {peak:8.1f} MiB", flush=True)
         if have_r and n in args.gls_sizes:
-            seconds, peak, est = gls_fit(data)
+            seconds, peak, est, status = gls_fit(data)
             rows.append(
                 {
                     "subjects": n,
@@ -209,10 +219,11 @@ def main(argv: list[str] | None = None) -> int:
                     "first_run_seconds": seconds,
                     "peak_mib": peak,
                     "week4_difference": est,
-                    "note": "fit only; memory is R's gc() max used",
+                    "note": "fit only; memory is R's gc() max used"
+                    + ("" if status == "ok" else f"; FAILED: {status}"),
                 }
             )
-            print(f"nlme::gls   n={n:>9,}  {seconds:8.3f} s  {peak:8.1f} MiB", flush=True)
+            print(f"nlme::gls   n={n:>9,}  {seconds:8.3f} s  {peak:8.1f} MiB {status}", flush=True)
         del data
     table = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -247,14 +258,26 @@ def report(table: pd.DataFrame, have_r: bool, load: float) -> str:
         lines.append(
             f"| {row.subjects:,} | {row.observations:,} | {row.engine} | {row.model} | "
             f"{row.seconds:.3f} | {row.first_run_seconds:.3f} | {row.peak_mib:.1f} | "
-            f"{row.week4_difference:.4f} |"
+            + (
+                f"{row.week4_difference:.4f} |"
+                if np.isfinite(row.week4_difference)
+                else "failed |"
+            )
         )
     tf = table[table["engine"] == "trialflow"].set_index("subjects")["seconds"]
-    gls = table[table["engine"] == "R nlme::gls"].set_index("subjects")["seconds"]
+    gls_rows = table[table["engine"] == "R nlme::gls"].set_index("subjects")
+    failed = gls_rows["week4_difference"].isna()
+    gls = gls_rows.loc[~failed, "seconds"]
     lines += ["", "## Speed-up against nlme::gls (same data, same unstructured model)", ""]
-    if not have_r or gls.empty:
+    if not have_r or gls_rows.empty:
         lines.append("R was not available: no comparison.")
-    else:
+    for n, row in gls_rows[failed].iterrows():
+        lines.append(
+            f"- {n:,} subjects (measured): gls gave up after {row['seconds']:.0f} s "
+            f"({row['note'].split('FAILED: ')[-1]}); trialflow converged in {tf[n]:.3f} s, "
+            f"at least {row['seconds'] / tf[n]:.0f}x faster."
+        )
+    if not gls.empty:
         for n, seconds in gls.items():
             lines.append(
                 f"- {n:,} subjects (measured): gls {seconds:.2f} s, trialflow "
@@ -270,7 +293,7 @@ def report(table: pd.DataFrame, have_r: bool, load: float) -> str:
                 "understates it."
             )
         for n in tf.index:
-            if n > largest:
+            if n > largest and n not in gls_rows.index:
                 guess = per_subject * n
                 lines.append(
                     f"- {n:,} subjects (gls extrapolated linearly from {largest:,}: "
