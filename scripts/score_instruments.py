@@ -2,18 +2,15 @@
 
 from pathlib import Path
 
-from trialflow.config import studies_from_config
 from trialflow.io import read_parquet, write_csv, write_parquet
 from trialflow.scoring import score_study
-from trialflow.script_support import logged
+from trialflow.script_support import logged, read_named_inputs, study_of
 
 with logged(snakemake.log[0]) as log:
-    study = studies_from_config(snakemake.config)[snakemake.wildcards.study]
+    study = study_of(snakemake)
+    participants = read_named_inputs(snakemake.input, ["participants"])["participants"]
     validated = Path(snakemake.input.validated)
-    participants = read_parquet(validated / "participants.parquet")
-    frames = {
-        spec.id: read_parquet(validated / f"{spec.id}.parquet") for spec in study.instruments
-    }
+    frames = {s.id: read_parquet(validated / f"{s.id}.parquet") for s in study.instruments}
     scores, outcomes, summary = score_study(frames, study, participants)
     write_parquet(scores, snakemake.output.scores)
     write_parquet(outcomes, snakemake.output.outcomes)

@@ -2,13 +2,12 @@
 
 from pathlib import Path
 
-from trialflow.config import studies_from_config
 from trialflow.io import read_csv_input, write_csv, write_parquet
-from trialflow.script_support import logged
+from trialflow.script_support import logged, study_of
 from trialflow.validate import validate_study
 
 with logged(snakemake.log[0]) as log:
-    study = studies_from_config(snakemake.config)[snakemake.wildcards.study]
+    study = study_of(snakemake)
     participants = read_csv_input(snakemake.input.participants)
     raw = {spec.id: read_csv_input(snakemake.input[spec.id]) for spec in study.instruments}
     validated = validate_study(study, participants, raw)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
+
+from trialflow.config import Study, studies_from_config
 from trialflow.errors import InputError
+from trialflow.io import read_parquet
+from trialflow.stats.results import read_results_csv
 
 log = logging.getLogger("trialflow")
 
@@ -36,3 +41,27 @@ def logged(log_path: str | Path) -> Iterator[logging.Logger]:
     except Exception:
         log.exception("unexpected error")
         raise
+
+
+def study_of(smk) -> Study:
+    """The :class:`Study` a Snakemake job works on (its ``study`` wildcard)."""
+    return studies_from_config(smk.config)[smk.wildcards.study]
+
+
+def read_named_inputs(inputs, names: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """Read a job's standard named inputs, each with the reader its format needs.
+
+    ``participants`` comes from the ``validated`` directory; ``results`` keeps the results
+    contract's types; parquet and other CSV inputs are read as they are.
+    """
+    frames = {}
+    for name in names:
+        if name == "participants":
+            frames[name] = read_parquet(Path(inputs.validated) / "participants.parquet")
+        elif name == "results":
+            frames[name] = read_results_csv(inputs.results)
+        elif str(inputs[name]).endswith(".parquet"):
+            frames[name] = read_parquet(inputs[name])
+        else:
+            frames[name] = pd.read_csv(inputs[name])
+    return frames
