@@ -430,6 +430,17 @@ def _arm_labels(study: Study) -> dict[str, str]:
     return {a.id: a.label for a in study.arms}
 
 
+def _drop_empty_p_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without the p columns that no row fills (tests absent from results)."""
+    keep = [c for c in frame.columns if not c.startswith("p ") or frame[c].ne(MISSING).any()]
+    return frame[keep] if len(frame) else frame
+
+
+def _used_test_names(res: _Results, tests: Sequence[str]) -> str:
+    """``"paired t-test or Wilcoxon signed-rank test"``: those of ``tests`` the table used."""
+    return " or ".join(TEST_NAMES[t] for t in tests if t in res.used)
+
+
 def _multiplicity_note(study: Study, res: _Results) -> list[str]:
     if not res.has_adjusted():
         return []
@@ -620,9 +631,9 @@ def outcomes_by_visit_table(
     frame = frame[keep] if len(frame) else frame
     notes = ["mean (SD) [n]: n participants with a value at the visit."]
     if res.used & set(WITHIN_TESTS):
-        used = [TEST_NAMES[t] for t in WITHIN_TESTS if t in res.used]
+        used = _used_test_names(res, WITHIN_TESTS)
         note = (
-            "Within-arm change: " + " or ".join(used) + " as selected by the analysis"
+            "Within-arm change: " + used + " as selected by the analysis"
             f" (test_selection = {study.analysis.test_selection})"
         )
         if WITHIN_TESTS[1] in res.used:
@@ -702,11 +713,9 @@ def classic_tests_table(
                     hit = res.between(outcome, visit.id, arm, ref, change=True)
                 row[f"p between arms, change to {visit.label}"] = _p_cell(hit)
             rows.append(row)
-    frame = pd.DataFrame(rows)
-    keep = [c for c in frame.columns if not c.startswith("p ") or frame[c].ne(MISSING).any()]
-    frame = frame[keep] if len(frame) else frame
-    within = " or ".join(TEST_NAMES[t] for t in WITHIN_TESTS if t in res.used) or "none"
-    between = " or ".join(TEST_NAMES[t] for t in BETWEEN_TESTS if t in res.used) or "none"
+    frame = _drop_empty_p_columns(pd.DataFrame(rows))
+    within = _used_test_names(res, WITHIN_TESTS) or "none"
+    between = _used_test_names(res, BETWEEN_TESTS) or "none"
     notes = [
         f"Within-arm p: {within}; between-arm p: {between}; chosen per comparison by "
         f"test_selection = {study.analysis.test_selection}"
@@ -775,16 +784,14 @@ def single_arm_table(
         overall = res.overall(outcome)
         row["p over visits"] = _p_cell(overall)
         rows.append(row)
-    frame = pd.DataFrame(rows)
-    keep = [c for c in frame.columns if not c.startswith("p ") or frame[c].ne(MISSING).any()]
-    frame = frame[keep] if len(frame) else frame
-    paired = " or ".join(TEST_NAMES[t] for t in WITHIN_TESTS if t in res.used) or "none"
+    frame = _drop_empty_p_columns(pd.DataFrame(rows))
+    paired = _used_test_names(res, WITHIN_TESTS) or "none"
     notes = [
         f"Paired comparisons: {paired}, chosen per comparison by test_selection = "
         f"{study.analysis.test_selection}.",
     ]
     if res.used & set(OVERALL_TESTS):
-        overall = " or ".join(TEST_NAMES[t] for t in OVERALL_TESTS if t in res.used)
+        overall = _used_test_names(res, OVERALL_TESTS)
         notes.append(f"p over visits: {overall}.")
     if eot is not None and fu is not None:
         notes.append(

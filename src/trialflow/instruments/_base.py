@@ -345,7 +345,8 @@ class Instrument:
         return problems
 
     def _roster_rows(self, options: Mapping[str, Any]) -> list[dict[str, Any]]:
-        return []
+        rows = roster_item_rows()
+        return [rows[column] for column in self.roster]
 
     def _item_rows(self, options: Mapping[str, Any]) -> list[dict[str, Any]]:
         raise NotImplementedError

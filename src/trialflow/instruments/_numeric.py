@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialflow.instruments._base import Instrument, item_row, outcome_row, roster_item_rows
+from trialflow.instruments._base import Instrument, item_row, outcome_row
 
 
 class NumericInstrument(Instrument):
@@ -48,10 +48,6 @@ class NumericInstrument(Instrument):
             )
             for column, spec in definition["columns"].items()
         ]
-
-    def _roster_rows(self, options: Mapping[str, Any]) -> list[dict[str, Any]]:
-        rows = roster_item_rows()
-        return [rows[column] for column in self.roster]
 
     def _outcome_rows(self, options: Mapping[str, Any]) -> list[dict[str, Any]]:
         definition = self.definition(options)

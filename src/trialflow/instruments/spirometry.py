@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialflow.instruments._base import Instrument, item_row, outcome_row, roster_item_rows
+from trialflow.instruments._base import Instrument, item_row, outcome_row
 
 GLI_PARAMETERS = ("fvc", "fev1", "fev1_fvc", "fef25_75")
 
@@ -84,10 +84,6 @@ class Spirometry(Instrument):
             )
             for column, spec in definition["columns"].items()
         ]
-
-    def _roster_rows(self, options: Mapping[str, Any]) -> list[dict[str, Any]]:
-        rows = roster_item_rows()
-        return [rows[column] for column in self.roster]
 
     def _outcome_rows(self, options: Mapping[str, Any]) -> list[dict[str, Any]]:
         definition = self.definition(options)

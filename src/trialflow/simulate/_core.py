@@ -155,6 +155,53 @@ class Cohort:
         return pd.DataFrame(frame).reset_index(drop=True)
 
 
+def participant_ids(prefix: str, n: int, width: int) -> np.ndarray:
+    """``n`` participant ids ``prefix`` + a zero-padded number (at least ``width`` digits)."""
+    width = max(width, len(str(n)))
+    return np.array([f"{prefix}{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
+
+
+def latent_cohort(
+    people: pd.DataFrame,
+    seed: int,
+    study: str,
+    visits: tuple[str, ...],
+    reference_age: float,
+    general_loading: float,
+) -> tuple[Cohort, np.ndarray]:
+    """The cohort's latent traits, drawn from the ``"latent"`` stream.
+
+    The study-wide factor falls with age (younger participants tend to be stronger and
+    fitter); the general well-being factor of the questionnaires loads on it.
+
+    Parameters
+    ----------
+    people : DataFrame
+        The roster (``participants.csv`` columns).
+    seed : int
+    study : str
+    visits : tuple of str
+        Visit ids in time order.
+    reference_age : float
+        Age at which ``Outcome.age_slope`` is zero.
+    general_loading : float
+        Correlation of the general well-being factor with the study-wide factor.
+
+    Returns
+    -------
+    cohort : Cohort
+    general : ndarray
+        General well-being factor per participant (standard normal).
+    """
+    n = len(people)
+    rng = stream(seed, study, "latent")
+    age_z = (people["age"].to_numpy(dtype=float) - reference_age) / 5.0
+    factor = -0.3 * age_z + np.sqrt(1 - 0.09) * rng.standard_normal(n)
+    cohort = Cohort(people, visits, factor, rng.standard_normal(n), reference_age)
+    general = general_loading * factor + np.sqrt(1 - general_loading**2) * rng.standard_normal(n)
+    return cohort, general
+
+
 def simulate_outcomes(
     cohort: Cohort, outcomes: Sequence[Outcome], rng: np.random.Generator
 ) -> dict[str, np.ndarray]:

@@ -12,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trialflow.simulate._core import Cohort, Outcome, simulate_outcomes, stream
+from trialflow.simulate._core import (
+    Cohort,
+    Outcome,
+    latent_cohort,
+    participant_ids,
+    simulate_outcomes,
+    stream,
+)
 from trialflow.simulate._items import questionnaire
 
 STUDY = "knee_sarcopenia"
@@ -130,10 +137,9 @@ def roster(seed: int, n: int) -> pd.DataFrame:
     height = np.round(np.where(male, rng.normal(164.5, 6.0, n), rng.normal(153.0, 5.5, n)), 1)
     # sarcopenia: lean, BMI about 22
     bmi = np.clip(rng.normal(22.3, 2.9, n), 16.0, 32.0)
-    width = max(4, len(str(n)))
     return pd.DataFrame(
         {
-            "participant_id": [f"K{i:0{width}d}" for i in range(1, n + 1)],
+            "participant_id": participant_ids("K", n, 4),
             "arm": "training",
             "age": age.astype(int),
             "sex": np.where(male, "M", "F").astype(object),
@@ -244,11 +250,7 @@ def simulate(seed: int = DEFAULT_SEED, n: int | None = None) -> dict[str, pd.Dat
     """
     n = DEFAULT_N if n is None else int(n)
     people = roster(seed, n)
-    rng = stream(seed, STUDY, "latent")
-    age_z = (people["age"].to_numpy(dtype=float) - REFERENCE_AGE) / 5.0
-    factor = -0.3 * age_z + np.sqrt(1 - 0.09) * rng.standard_normal(n)
-    cohort = Cohort(people, VISITS, factor, rng.standard_normal(n), REFERENCE_AGE)
-    general = 0.4 * factor + np.sqrt(1 - 0.16) * rng.standard_normal(n)
+    cohort, general = latent_cohort(people, seed, STUDY, VISITS, REFERENCE_AGE, 0.4)
     frames = {"participants": people}
     wide = {}
     for name, outcomes in MEASURES.items():

@@ -13,7 +13,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trialflow.simulate._core import Cohort, Outcome, simulate_outcomes, stream
+from trialflow.simulate._core import (
+    Cohort,
+    Outcome,
+    latent_cohort,
+    participant_ids,
+    simulate_outcomes,
+    stream,
+)
 from trialflow.simulate._items import questionnaire
 
 STUDY = "spine_rct"
@@ -92,11 +99,6 @@ SF36_SCALES = {
 ITEM_NOISE = {"item_sd": 0.5, "visit_sd": 0.2, "missing_rate": 0.004}
 
 
-def _ids(prefix: str, n: int, width: int) -> np.ndarray:
-    width = max(width, len(str(n)))
-    return np.array([f"{prefix}{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
-
-
 def roster(seed: int, n: int) -> pd.DataFrame:
     """Participants: arms about 1:1 (exercise gets the odd one), about 5 % lost per arm.
 
@@ -129,7 +131,7 @@ def roster(seed: int, n: int) -> pd.DataFrame:
         reason[lost] = rng.choice(np.array(WITHDRAWAL_REASONS, dtype=object), size=n_lost)
     return pd.DataFrame(
         {
-            "participant_id": _ids("S", n, 3),
+            "participant_id": participant_ids("S", n, 3),
             "arm": arm.astype(object),
             "age": age.astype(int),
             "sex": "F",
@@ -213,12 +215,7 @@ def simulate(seed: int = DEFAULT_SEED, n: int | None = None) -> dict[str, pd.Dat
     """
     n = DEFAULT_N if n is None else int(n)
     people = roster(seed, n)
-    rng = stream(seed, STUDY, "latent")
-    age_z = (people["age"].to_numpy(dtype=float) - REFERENCE_AGE) / 5.0
-    # younger women tend to be stronger and fitter
-    factor = -0.3 * age_z + np.sqrt(1 - 0.09) * rng.standard_normal(n)
-    cohort = Cohort(people, VISITS, factor, rng.standard_normal(n), REFERENCE_AGE)
-    general = 0.5 * factor + np.sqrt(1 - 0.25) * rng.standard_normal(n)
+    cohort, general = latent_cohort(people, seed, STUDY, VISITS, REFERENCE_AGE, 0.5)
     frames = {"participants": people}
     for name, outcomes in PHYSICAL.items():
         frames[name] = cohort.long(simulate_outcomes(cohort, outcomes, stream(seed, STUDY, name)))

@@ -20,7 +20,7 @@ from .contract import (
     within_contrast,
 )
 from .normality import MIN_N, change_pairs
-from .wilcoxon import interval_notes, rank_sum_test
+from .wilcoxon import interval_notes, rank_sum_test, rank_test_numbers
 
 # Enumerating every table with the observed margins is exact but grows fast; beyond this many
 # tables the chi-square test is reported with a note instead.
@@ -156,17 +156,7 @@ def mann_whitney_numbers(x, y, conf_level: float = 0.95) -> dict:
     elif result.conf_level != conf_level:
         notes.append(f"requested confidence level not achievable; achieved {result.conf_level:g}")
     notes += interval_notes(result, "Welch t interval", "median of all pairwise differences")
-    return empty_numbers(
-        "; ".join(notes),
-        n=n,
-        estimate=result.estimate,
-        ci_low=result.ci_low,
-        ci_high=result.ci_high,
-        statistic=result.statistic,
-        p_value=result.p_value,
-        effect_size=result.rank_biserial,
-        effect_size_name="rank_biserial",
-    )
+    return rank_test_numbers(result, n, notes)
 
 
 def _categorical_numbers(groups: pd.Series, values: pd.Series) -> tuple[str, dict]:

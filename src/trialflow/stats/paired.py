@@ -12,7 +12,7 @@ from ..config import Study
 from ._tidy import outcome_ids, wide_by_visit
 from .contract import empty_numbers, keyed_rows, numbers_frame, within_contrast
 from .normality import MIN_N, change_pairs
-from .wilcoxon import interval_notes, signed_rank_test
+from .wilcoxon import interval_notes, rank_test_numbers, signed_rank_test
 
 UNCONTROLLED_NOTE = "uncontrolled pre/post change; not a treatment effect"
 
@@ -128,17 +128,7 @@ def signed_rank_numbers(after, before, conf_level: float = 0.95) -> dict:
     notes += interval_notes(
         result, "paired t interval", "median of all Walsh averages, zero changes included"
     )
-    return empty_numbers(
-        "; ".join(notes),
-        n=n,
-        estimate=result.estimate,
-        ci_low=result.ci_low,
-        ci_high=result.ci_high,
-        statistic=result.statistic,
-        p_value=result.p_value,
-        effect_size=result.rank_biserial,
-        effect_size_name="rank_biserial",
-    )
+    return rank_test_numbers(result, n, notes)
 
 
 def within_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95) -> pd.DataFrame:

@@ -41,6 +41,8 @@ from functools import cache
 import numpy as np
 from scipy import stats
 
+from .contract import empty_numbers
+
 _DBL_EPSILON = sys.float_info.epsilon
 _TOL_ROOT = 1e-4  # R's default tol.root
 _EXACT_LIMIT = 50  # R: exact <- n < 50
@@ -517,6 +519,35 @@ def interval_notes(result: WilcoxonResult, alternative: str, hodges_lehmann_is: 
     ):
         notes.append(f"Hodges-Lehmann estimate {hl:.6g} ({hodges_lehmann_is})")
     return notes
+
+
+def rank_test_numbers(result: WilcoxonResult, n: int, notes: list[str]) -> dict:
+    """A signed-rank or rank-sum result as a dict of the contract's number columns.
+
+    Parameters
+    ----------
+    result : WilcoxonResult
+    n : int
+        The row's ``n``.
+    notes : list of str
+        Joined with ``"; "`` into the row's note.
+
+    Returns
+    -------
+    dict
+        R's ``estimate``, interval, statistic and p, and the rank-biserial effect size.
+    """
+    return empty_numbers(
+        "; ".join(notes),
+        n=n,
+        estimate=result.estimate,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
+        statistic=result.statistic,
+        p_value=result.p_value,
+        effect_size=result.rank_biserial,
+        effect_size_name="rank_biserial",
+    )
 
 
 def _qnorm(p: float, lower_tail: bool = True) -> float:
