@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import platform
 import shutil
@@ -153,7 +154,8 @@ def gls_fit(data: pd.DataFrame) -> tuple[float, float, float, str]:
             ["Rscript", str(script), str(path)], capture_output=True, text=True, check=True
         )
     elapsed, mem, est, status = out.stdout.split(maxsplit=3)
-    return float(elapsed), float(mem), float(est), status.strip().replace("_", " ")
+    difference = math.nan if est == "NA" else float(est)  # NA: the fit failed
+    return float(elapsed), float(mem), difference, status.strip().replace("_", " ")
 
 
 def main(argv: list[str] | None = None) -> int:
