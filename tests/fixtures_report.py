@@ -13,27 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from trialflow.config import AnalysisOptions, Arm, InstrumentSpec, Multiplicity, Study, Visit
-
-RESULT_COLUMNS = [
-    "study",
-    "outcome",
-    "visit",
-    "analysis",
-    "contrast",
-    "group",
-    "n",
-    "estimate",
-    "se",
-    "df",
-    "ci_low",
-    "ci_high",
-    "statistic",
-    "p_value",
-    "p_adjusted",
-    "effect_size",
-    "effect_size_name",
-    "note",
-]
+from trialflow.stats.contract import RESULT_COLUMNS
 
 
 def parallel_study(test_selection: str = "auto", simulated: bool = True) -> Study:

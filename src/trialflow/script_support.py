@@ -13,7 +13,6 @@ import pandas as pd
 from trialflow.config import Study, studies_from_config
 from trialflow.errors import InputError
 from trialflow.io import read_parquet
-from trialflow.stats.results import read_results_csv
 
 log = logging.getLogger("trialflow")
 
@@ -59,6 +58,10 @@ def read_named_inputs(inputs, names: Iterable[str]) -> dict[str, pd.DataFrame]:
         if name == "participants":
             frames[name] = read_parquet(Path(inputs.validated) / "participants.parquet")
         elif name == "results":
+            # imported here: the statistics stack costs a second to import, and most jobs
+            # (validate, score, assemble) never read results
+            from trialflow.stats.results import read_results_csv
+
             frames[name] = read_results_csv(inputs.results)
         elif str(inputs[name]).endswith(".parquet"):
             frames[name] = read_parquet(inputs[name])

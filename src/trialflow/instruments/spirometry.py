@@ -8,6 +8,7 @@ the published equations worked by hand. Roster columns ``age``, ``sex``, ``heigh
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -40,21 +41,32 @@ def gli_2012_lms(
     """
     from pyspiro import GLI_2012
 
-    gli = GLI_2012()
+    gli = _gli_2012()
     code = {
         "fvc": GLI_2012.Parameters.FVC,
         "fev1": GLI_2012.Parameters.FEV1,
         "fev1_fvc": GLI_2012.Parameters.FEV1FVC,
         "fef25_75": GLI_2012.Parameters.FEF25_75,
     }[parameter]
-    n = len(age)
-    lms = np.full((3, n), np.nan)
-    for i in range(n):
-        l_, m_, s_ = gli.lms(
-            int(sex[i]), float(age[i]), float(height_cm[i]), int(ethnicity[i]), code.value, None
-        )
-        lms[:, i] = (float(l_), float(m_), float(s_))
-    return lms[0], lms[1], lms[2]
+    # pyspiro works one person at a time; the roster repeats each person's inputs at every
+    # visit, so look up each distinct (sex, age, height, ethnicity) once
+    people = np.column_stack([sex, age, height_cm, ethnicity]).astype(float)
+    distinct, where = np.unique(people, axis=0, return_inverse=True)
+    lms = np.array(
+        [
+            [float(v) for v in gli.lms(int(s), a, h, int(e), code.value, None)]
+            for s, a, h, e in distinct
+        ]
+    ).reshape(-1, 3)
+    per_person = lms[where.reshape(-1)]
+    return per_person[:, 0], per_person[:, 1], per_person[:, 2]
+
+
+@cache
+def _gli_2012():
+    from pyspiro import GLI_2012
+
+    return GLI_2012()
 
 
 class Spirometry(Instrument):
