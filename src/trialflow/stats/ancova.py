@@ -178,24 +178,27 @@ def ols_fit(design: np.ndarray, responses: np.ndarray) -> dict[str, np.ndarray |
     Parameters
     ----------
     design : ndarray (n, p)
-    responses : ndarray (n,) or (n, k)
+    responses : ndarray (n,), (n, k) or a stack (..., n, k)
+        A stack is fitted slice by slice with the same arithmetic whatever its length
+        (results do not depend on how many data sets are fitted together).
 
     Returns
     -------
     dict
-        ``coef`` (p, k), ``rss`` (k,) residual sums of squares, ``df`` residual degrees of
-        freedom ``n - p``, ``xtx_inv`` (p, p): the coefficients' covariance is
+        ``coef`` (..., p, k), ``rss`` (..., k) residual sums of squares, ``df`` residual
+        degrees of freedom ``n - p``, ``xtx_inv`` (p, p): the coefficients' covariance is
         ``rss / df * xtx_inv``.
     """
     y = np.asarray(responses, dtype=float)
     y = y[:, None] if y.ndim == 1 else y
-    q, r = np.linalg.qr(np.asarray(design, dtype=float))
-    coef = np.linalg.solve(r, q.T @ y)
-    resid = y - design @ coef
+    x = np.asarray(design, dtype=float)
+    q, r = np.linalg.qr(x)
     r_inv = np.linalg.solve(r, np.eye(r.shape[0]))
+    coef = np.matmul(r_inv @ q.T, y)
+    resid = y - np.matmul(x, coef)
     return {
         "coef": coef,
-        "rss": np.einsum("ik,ik->k", resid, resid),
+        "rss": (resid**2).sum(axis=-2),
         "df": float(design.shape[0] - design.shape[1]),
         "xtx_inv": r_inv @ r_inv.T,
     }

@@ -91,12 +91,10 @@ def bootstrap_mi(
     for start in range(0, n_imputations, chunk_size):
         gens = [np.random.default_rng(c) for c in children[start : start + chunk_size]]
         completed = _impute_chunk(setup, gens)  # (R, N, T)
-        n_rep, n, t = completed.shape
-        fit = ols_fit(d.x, completed.transpose(1, 0, 2).reshape(n, n_rep * t))
-        coef = fit["coef"].reshape(d.n_x, n_rep, t)
-        estimates.append(coef[columns].transpose(1, 0, 2))
-        rss.append(fit["rss"].reshape(n_rep, t))
-        resid = completed - np.einsum("ip,prt->rit", d.x, coef)
+        fit = ols_fit(d.x, completed)  # the ANCOVA of each completed data set
+        estimates.append(fit["coef"][:, columns, :])
+        rss.append(fit["rss"])
+        resid = completed - np.matmul(d.x, fit["coef"])
         cross.append(np.einsum("rit,it->rt", resid, mark))
     inference = RubinInference(
         estimate=np.concatenate(estimates),

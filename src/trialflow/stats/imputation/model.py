@@ -80,8 +80,8 @@ class Cells:
         out = []
         for g, v, members, r in zip(self.group, self.visits, self.members, self.rows, strict=True):
             w = weights[:, members]
-            outer = (r[:, :, None] * r[:, None, :]).reshape(len(r), -1)
-            cross = (w @ outer).reshape(len(w), r.shape[1], r.shape[1])
+            # einsum, not BLAS: each replicate's sums do not depend on the batch they are in
+            cross = np.einsum("ri,ia,ib->rab", w, r, r)
             out.append(CellBatch(g, v, w.sum(axis=1).astype(float), cross))
         return out
 

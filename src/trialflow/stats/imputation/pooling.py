@@ -37,7 +37,7 @@ def rubin_pool(
     total = within + (1 + 1 / m) * between
     lam = (1 + 1 / m) * between / total
     nu_obs = (df_complete + 1) / (df_complete + 3) * df_complete * (1 - lam)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         nu_old = (m - 1) / lam**2
         df = np.where(lam > 0, nu_old * nu_obs / (nu_old + nu_obs), nu_obs)
     return {
