@@ -161,7 +161,7 @@ def naive_conditional_mean(
     else:
         own, ref, sigma_of = model
     completed = kept_y.copy()
-    for i, pid in enumerate(per.index):
+    for i in range(len(per)):
         arm = per["arm"].iloc[i]
         mean, sigma = carpenter_joint(
             strategy[i], k[i], own[i], ref[i], sigma_of[arm], sigma_of[reference]

@@ -94,17 +94,9 @@ def conditional_mean(
     )
     arm_index = setup.delta_arm(delta_arm)
     d = setup.data
-    maps = class_maps(
-        setup.classes, d, setup.model.coef[None], setup.model.sigmas[None], setup.covariance_group
-    )
-    completed = completed_values(setup.classes, d, maps)
-    # the point estimate: the ANCOVA of the completed data set (the complete-case code path)
-    fit = ols_fit(d.x, completed)
-    columns = [d.arm_column(a) for a in range(1, len(d.arms))]
-    estimate = fit["coef"][columns, :]
-    _, slope = completed_estimates(setup.classes, d, maps, None, arm_index)
+    estimate, slope, completed = _point_estimate(setup, arm_index)
     replicates, replicate_slopes = jackknife_replicates(setup, arm_index, chunk_size)
-    inference = JackknifeInference(estimate, slope[0], replicates, replicate_slopes)
+    inference = JackknifeInference(estimate, slope, replicates, replicate_slopes)
     return ImputationResult(
         method="conditional_mean",
         setup=setup,
@@ -115,6 +107,21 @@ def conditional_mean(
         completed=_long_completed(d, completed),
         notes=d.notes,
     )
+
+
+def _point_estimate(setup: Setup, arm_index: int | None):
+    """The ANCOVA of the completed data set (the complete-case code path), its delta slope
+    and the completed values (N, T)."""
+    d = setup.data
+    model = setup.model
+    maps = class_maps(
+        setup.classes, d, model.coef[None], model.sigmas[None], setup.covariance_group
+    )
+    completed = completed_values(setup.classes, d, maps)
+    fit = ols_fit(d.x, completed)
+    columns = [d.arm_column(a) for a in range(1, len(d.arms))]
+    _, slope = completed_estimates(setup.classes, d, maps, None, arm_index)
+    return fit["coef"][columns, :], slope[0], completed
 
 
 def jackknife_replicates(

@@ -224,15 +224,7 @@ def prepare_data(
         ice_index, codes = _ice_table(ice, ids, visits, strategy)
     arm = np.array([arms.index(a) for a in per["arm"]])
     reference = arms.index(reference_arm) if reference_arm is not None else 0
-    lmcf_first = (codes == STRATEGIES.index("lmcf")) & (ice_index == 0)
-    if lmcf_first.any():
-        raise InputError(
-            [
-                InputProblem("ICE table", None, "ice_visit", pid, "an ICE after the first visit")
-                for pid in ids[lmcf_first]
-            ]
-            + [InputProblem("ICE table", None, "strategy", "lmcf", "needs a pre-ICE visit")]
-        )
+    _check_lmcf(ids, ice_index, codes, derived=ice is None, source=source)
     fit_observed, kept = _observed_sets(y, ice_index, codes, post_ice)
     return ImputationData(
         participant_ids=ids,
@@ -251,6 +243,18 @@ def prepare_data(
         n_excluded=n_excluded,
         notes=tuple(notes),
     )
+
+
+def _check_lmcf(ids, ice_index, codes, derived, source) -> None:
+    """LMCF carries the last pre-ICE mean forward: an ICE at the first visit has none."""
+    first = (codes == STRATEGIES.index("lmcf")) & (ice_index == 0)
+    if not first.any():
+        return
+    if derived:
+        where, column, expected = source, "value", "a value at the first visit (strategy lmcf)"
+    else:
+        where, column, expected = "ICE table", "ice_visit", "a visit after the first (lmcf)"
+    raise InputError([InputProblem(where, None, column, pid, expected) for pid in ids[first]])
 
 
 def _check_options(visits, arms, strategy, reference_arm, post_ice, source) -> None:
@@ -319,10 +323,11 @@ def _ice_table(ice, ids, visits, strategy):
     index = np.full(len(ids), len(visits))
     codes = np.zeros(len(ids), dtype=int)
     position = {pid: i for i, pid in enumerate(ids)}
-    for row, pid, visit, name in zip(
-        table.index, table["participant_id"], table["ice_visit"], names, strict=True
+    lines = np.flatnonzero(ice["participant_id"].isin(ids).to_numpy()) + 2
+    for line, pid, visit, name in zip(
+        lines, table["participant_id"], table["ice_visit"], names, strict=True
     ):
-        line = int(ice.index.get_loc(row)) + 2
+        line = int(line)
         if pd.isna(visit):
             continue
         if str(visit) not in visits:
