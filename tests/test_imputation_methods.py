@@ -242,6 +242,32 @@ def test_jackknife_equals_explicit_leave_one_out_loop(covariance):
     assert result.table["df"].isna().all() and (result.table["distribution"] == "normal").all()
 
 
+def test_jackknife_with_explicit_ices_kept_post_ice_values_and_delta():
+    """Mixed strategies, observed post-ICE values kept (classes differ from fit cells) and a
+    delta: each replicate against a fresh fit_mmrm fit + naive imputation without it."""
+    data = simulate(30, seed=62, dropout=0.15)
+    table = explicit_ice_table(data, seed=8)
+    ice = {r.participant_id: (VISITS.index(r.ice_visit), r.strategy) for r in table.itertuples()}
+    result = conditional_mean(
+        data, VISITS, ARMS, ice=table, post_ice="keep", delta=-1.0, delta_arm="trt"
+    )
+    replicates = []
+    for pid in sorted(data["participant_id"].unique()):
+        rest = data.loc[data["participant_id"] != pid].reset_index(drop=True)
+        est, _ = naive_conditional_mean(
+            rest, VISITS, ARMS, ice, "pbo", post_ice="keep", delta=-1.0, delta_arm="trt"
+        )
+        replicates.append(est)
+    replicates = np.array(replicates)
+    n = len(replicates)
+    se = np.sqrt((n - 1) / n * ((replicates - replicates.mean(axis=0)) ** 2).sum(axis=0))
+    np.testing.assert_allclose(result.table["se"], se.ravel(), rtol=0, atol=1e-8)
+    full, _ = naive_conditional_mean(
+        data, VISITS, ARMS, ice, "pbo", post_ice="keep", delta=-1.0, delta_arm="trt"
+    )
+    np.testing.assert_allclose(result.table["estimate"], full.ravel(), rtol=0, atol=1e-8)
+
+
 # ---------------------------------------------------------------- bootstrap MI
 
 

@@ -37,6 +37,8 @@ __all__ = [
 ]
 
 LOG_2PI = float(np.log(2 * np.pi))
+MAX_HESSIAN_FLOATS = 2**24  # 128 MiB of float64 for the largest Hessian piece
+_FIELDS = ("objective", "beta", "phi", "gradient", "hessian")
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,19 @@ def evaluate_batch(
     t, p0 = n_times, n_x
     p = t * p0
     n_rep = theta.shape[0]
+    big_k = n_groups * t * (t + 1) // 2
+    if order >= 2 and n_rep > 1 and n_rep * big_k * p * p > MAX_HESSIAN_FLOATS:
+        # bound the memory of the (R, K, p, p) Hessian pieces: evaluate in halves
+        half = n_rep // 2
+        parts = [
+            evaluate_batch(
+                [_take(c, idx) for c in cells], theta[idx], t, n_groups, p0, reml, order
+            )
+            for idx in (np.arange(half), np.arange(half, n_rep))
+        ]
+        return BatchEvaluation(
+            *(np.concatenate([getattr(part, f) for part in parts]) for f in _FIELDS)
+        )
     sig = sigmas_from_theta(theta, t, n_groups)
     logdet = np.zeros(n_rep)
     xvx = np.zeros((n_rep, t, p0, t, p0))
