@@ -58,7 +58,7 @@ def ancova(
     columns = ["arm", "value", "baseline", *covariates]
     complete = data.loc[data["arm"].isin(arms), columns].dropna()
     # a factor with one level has no contrast (R's lm stops); leave it out and say so
-    constant = [c for c in covariates if _is_factor(complete, c) and complete[c].nunique() < 2]
+    constant = single_level_factors(complete, covariates)
     covariates = [c for c in covariates if c not in constant]
     dropped = f"single-level covariate left out: {', '.join(constant)}" if constant else ""
     counts = complete["arm"].value_counts()
@@ -150,6 +150,58 @@ def _design(data: pd.DataFrame, arms: list[str], covariates) -> tuple[np.ndarray
             columns[covariate] = data[covariate].to_numpy(float)
     names = list(columns)
     return np.column_stack([columns[name] for name in names]), names
+
+
+def single_level_factors(data: pd.DataFrame, covariates) -> list[str]:
+    """Factor covariates with fewer than two levels in ``data`` (no contrast: left out)."""
+    return [c for c in covariates if _is_factor(data, c) and data[c].nunique() < 2]
+
+
+def ancova_design(
+    data: pd.DataFrame, arms: list[str], covariates=()
+) -> tuple[np.ndarray, list[str]]:
+    """The model matrix :func:`ancova` fits, with its column names.
+
+    Columns ``(Intercept)``, ``baseline``, ``arm:<arm>`` for every arm but the first, then
+    the covariates (numeric ones as they are, factors with treatment coding against their
+    first level in sorted order). ``data`` must be complete in these columns.
+    """
+    return _design(data, arms, list(covariates))
+
+
+def ols_fit(design: np.ndarray, responses: np.ndarray) -> dict[str, np.ndarray | float]:
+    """Least squares of every column of ``responses`` on one full-rank ``design``.
+
+    The computation of :func:`ancova` (R's ``lm``) for many responses sharing a design, e.g.
+    the visits of a completed data set or the data sets of a multiple imputation.
+
+    Parameters
+    ----------
+    design : ndarray (n, p)
+    responses : ndarray (n,), (n, k) or a stack (..., n, k)
+        A stack is fitted slice by slice with the same arithmetic whatever its length
+        (results do not depend on how many data sets are fitted together).
+
+    Returns
+    -------
+    dict
+        ``coef`` (..., p, k), ``rss`` (..., k) residual sums of squares, ``df`` residual
+        degrees of freedom ``n - p``, ``xtx_inv`` (p, p): the coefficients' covariance is
+        ``rss / df * xtx_inv``.
+    """
+    y = np.asarray(responses, dtype=float)
+    y = y[:, None] if y.ndim == 1 else y
+    x = np.asarray(design, dtype=float)
+    q, r = np.linalg.qr(x)
+    r_inv = np.linalg.solve(r, np.eye(r.shape[0]))
+    coef = np.matmul(r_inv @ q.T, y)
+    resid = y - np.matmul(x, coef)
+    return {
+        "coef": coef,
+        "rss": (resid**2).sum(axis=-2),
+        "df": float(design.shape[0] - design.shape[1]),
+        "xtx_inv": r_inv @ r_inv.T,
+    }
 
 
 def _grid_weights(

@@ -9,6 +9,7 @@ so the cost of an optimisation step does not grow with the number of subjects.
 from .covariance import STRUCTURES, CovarianceStructure, get_structure
 from .design import Design, parse_formula
 from .fit import ConvergenceError, FitAttempt, fit_mmrm
+from .grouped import GroupedStructure, expand_time, grouped_structure
 from .results import MMRMResults
 
 __all__ = [
@@ -17,8 +18,11 @@ __all__ = [
     "CovarianceStructure",
     "Design",
     "FitAttempt",
+    "GroupedStructure",
     "MMRMResults",
+    "expand_time",
     "fit_mmrm",
     "get_structure",
+    "grouped_structure",
     "parse_formula",
 ]
