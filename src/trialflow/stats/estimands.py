@@ -266,7 +266,8 @@ def apply_intercurrent_events(
     week = data["visit"].astype(str).map(weeks).to_numpy(float)
     lookup = events.set_index("participant_id")
     ice_week = data["participant_id"].map(lookup["ice_week"]).to_numpy(float)
-    strategy = data["participant_id"].map(lookup["strategy"]).fillna("").to_numpy(str)
+    strategy = data["participant_id"].map(lookup["strategy"]).astype(object).fillna("")
+    strategy = strategy.to_numpy(str)
     with np.errstate(invalid="ignore"):
         after = week >= ice_week  # NaN (no event) compares False
     data = data.assign(
