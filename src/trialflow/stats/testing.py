@@ -122,7 +122,9 @@ def no_adjustment(p_values, alpha: float = 0.05) -> pd.DataFrame:
     return _simultaneous(p, p.copy(), alpha)
 
 
-def apply_testing_strategy(p_values, method: str = "fixed_sequence", alpha: float = 0.05):
+def apply_testing_strategy(
+    p_values, method: str = "fixed_sequence", alpha: float = 0.05
+) -> pd.DataFrame:
     """Apply the declared testing strategy (one of :data:`TESTING_METHODS`).
 
     Parameters
