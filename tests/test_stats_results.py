@@ -7,13 +7,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from test_stats_reference import (
-    REFERENCE,
-    TIES_STUDY,
-    outcomes_of,
-    read_long,
-    reference,
-)
+from helpers.reference import REFERENCE, outcomes_of, read_long, reference
+from helpers.studies import TIES_STUDY
 
 from trialflow.config import Multiplicity
 from trialflow.stats import (
