@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..config import Study
+from ..config import RESERVED_COLUMNS, Study
 from .contract import (
     MODEL_FIT_COLUMNS,
     RESULT_COLUMNS,
@@ -37,7 +37,6 @@ __all__ = [
     "ANALYSIS_SET",
     "ESTIMAND_PARALLEL",
     "ESTIMAND_SINGLE_ARM",
-    "RESERVED_COLUMNS",
     "MMRMAnalysis",
     "analyse_mmrm",
     "covariance_label",
@@ -56,8 +55,6 @@ ESTIMAND_SINGLE_ARM = (
 )
 #: Every randomised (enrolled) participant with data for the outcome.
 ANALYSIS_SET = "full_analysis"
-#: Columns of the analysis data that a covariate may not be named after.
-RESERVED_COLUMNS = ("participant_id", "arm", "visit", "week", "outcome", "value", "baseline")
 _DDF_TEXT = {
     "kenward-roger": "Kenward-Roger df and adjusted SE",
     "kenward-roger-linear": "Kenward-Roger df (linear variant) and adjusted SE",
