@@ -14,7 +14,12 @@ import pandas as pd
 
 from trialflow.config import Study
 from trialflow.reported import TEST_NAMES, WITHIN_TESTS, ReportedResults, outcome_labels
-from trialflow.stats.contract import VALUES_CONTRAST, between_contrast, within_contrast
+from trialflow.stats.contract import (
+    VALUES_CONTRAST,
+    between_contrast,
+    split_within_contrast,
+    within_contrast,
+)
 from trialflow.stats.effects import baseline_sd, standardise
 
 __all__ = ["EFFECT_COLUMNS", "changes", "qq_cells", "standardised_effects"]
@@ -164,7 +169,7 @@ def qq_cells(
     data = analysis[analysis["outcome"] == outcome]
     cells = []
     for arm, visit, contrast in _change_cells(study, mine):
-        later, _, earlier = (part.strip() for part in contrast.partition(" - "))
+        later, earlier = split_within_contrast(contrast)
         values = changes(data, arm, later, earlier)
         if len(values):
             cells.append(

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from trialflow.config import Study
+from trialflow.stats.contract import split_within_contrast
 from trialflow.stats.descriptives import mean_ci
 from trialflow.stats.flow import flow_counts
 from trialflow.stats.normality import qq_points
@@ -489,7 +490,7 @@ def qq_figure(
                         "Value",
                     )
                 else:
-                    later, _, earlier = cell["contrast"].partition(" - ")
+                    later, earlier = split_within_contrast(cell["contrast"])
                     what = (
                         f"{visit_labels.get(later, later)} − {visit_labels.get(earlier, earlier)}"
                     )

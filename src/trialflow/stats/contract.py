@@ -115,6 +115,12 @@ def within_contrast(later: str, earlier: str) -> str:
     return f"{later} - {earlier}"
 
 
+def split_within_contrast(contrast: str) -> tuple[str, str]:
+    """Inverse of :func:`within_contrast`: ``(later, earlier)``."""
+    later, _, earlier = contrast.partition(" - ")
+    return later.strip(), earlier.strip()
+
+
 def between_contrast(arm: str, reference: str, change: str | None = None) -> str:
     """Label of a between-arm comparison, on values or on a change (``change`` label)."""
     label = f"{arm} - {reference}"

@@ -134,40 +134,45 @@ def responders(
             counts = {}
             for arm in study.arm_ids:
                 cells = wide.loc[wide["arm"] == arm]
-                flags = is_responder(cells[visit.id] - cells[study.baseline.id], mid, better)
-                flags = flags[~np.isnan(flags)]
-                k, n = int(flags.sum()), len(flags)
-                counts[arm] = (k, n)
-                if n == 0:
-                    numbers = empty_numbers(f"no participant with both visits; {rule}", n=0)
-                else:
-                    low, high = wilson_interval(k, n, conf_level)
-                    numbers = empty_numbers(
-                        f"{k}/{n} responders ({rule}); Wilson interval",
-                        n=n,
-                        estimate=k / n,
-                        ci_low=low,
-                        ci_high=high,
-                        statistic=k,
-                    )
+                responded = is_responder(cells[visit.id] - cells[study.baseline.id], mid, better)
+                responded = responded[~np.isnan(responded)]
+                counts[arm] = (int(responded.sum()), len(responded))
+                numbers = _proportion_numbers(*counts[arm], rule, conf_level)
                 rows.append(keys | {"contrast": RESPONDER_CONTRAST, "group": arm} | numbers)
             for arm in study.arm_ids[1:]:
-                (k1, n1), (k2, n2) = counts[arm], counts[reference]
+                numbers = _difference_numbers(counts[arm], counts[reference], rule, conf_level)
                 contrast = between_contrast(arm, reference)
-                if n1 == 0 or n2 == 0:
-                    numbers = empty_numbers(
-                        "an arm has no participant with both visits", n=n1 + n2
-                    )
-                else:
-                    low, high = newcombe_interval(k1, n1, k2, n2, conf_level)
-                    table = np.array([[k1, n1 - k1], [k2, n2 - k2]])
-                    numbers = empty_numbers(
-                        f"risk difference ({rule}); Newcombe hybrid score interval; Fisher exact p",
-                        n=n1 + n2,
-                        estimate=k1 / n1 - k2 / n2,
-                        ci_low=low,
-                        ci_high=high,
-                        p_value=fisher_exact_p(table),
-                    )
                 rows.append(keys | {"contrast": contrast, "group": ""} | numbers)
     return keyed_rows(rows)
+
+
+def _proportion_numbers(k: int, n: int, rule: str, conf_level: float) -> dict:
+    """One arm's responders: the proportion with its Wilson interval."""
+    if n == 0:
+        return empty_numbers(f"no participant with both visits; {rule}", n=0)
+    low, high = wilson_interval(k, n, conf_level)
+    return empty_numbers(
+        f"{k}/{n} responders ({rule}); Wilson interval",
+        n=n,
+        estimate=k / n,
+        ci_low=low,
+        ci_high=high,
+        statistic=k,
+    )
+
+
+def _difference_numbers(arm: tuple[int, int], ref: tuple[int, int], rule, conf_level) -> dict:
+    """Risk difference arm - reference with Newcombe's interval and Fisher's exact p."""
+    (k1, n1), (k2, n2) = arm, ref
+    if n1 == 0 or n2 == 0:
+        return empty_numbers("an arm has no participant with both visits", n=n1 + n2)
+    low, high = newcombe_interval(k1, n1, k2, n2, conf_level)
+    table = np.array([[k1, n1 - k1], [k2, n2 - k2]])
+    return empty_numbers(
+        f"risk difference ({rule}); Newcombe hybrid score interval; Fisher exact p",
+        n=n1 + n2,
+        estimate=k1 / n1 - k2 / n2,
+        ci_low=low,
+        ci_high=high,
+        p_value=fisher_exact_p(table),
+    )

@@ -299,13 +299,7 @@ def write_results_csv(results: pd.DataFrame, path: str | Path) -> None:
         Contract rows (extra columns are dropped, missing ones raise).
     path : str or Path
     """
-    missing = [c for c in RESULT_COLUMNS if c not in results.columns]
-    if missing:
-        raise ValueError(f"results lack contract columns: {missing}")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    results[list(RESULT_COLUMNS)].to_csv(
-        path, index=False, float_format="%.10g", lineterminator="\n"
-    )
+    _write_columns(results, RESULT_COLUMNS, path, "results lack contract columns")
 
 
 def read_results_csv(path: str | Path) -> pd.DataFrame:
@@ -335,13 +329,16 @@ def write_model_fits_csv(fits: pd.DataFrame, path: str | Path) -> None:
         :attr:`trialflow.stats.mmrm_analysis.MMRMAnalysis.fits`).
     path : str or Path
     """
-    missing = [c for c in MODEL_FIT_COLUMNS if c not in fits.columns]
+    _write_columns(fits, MODEL_FIT_COLUMNS, path, "model fits lack columns")
+
+
+def _write_columns(frame: pd.DataFrame, columns, path: str | Path, missing_text: str) -> None:
+    """``frame[columns]`` as CSV at full precision (``%.10g``) with ``\\n`` line ends."""
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"model fits lack columns: {missing}")
+        raise ValueError(f"{missing_text}: {missing}")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fits[list(MODEL_FIT_COLUMNS)].to_csv(
-        path, index=False, float_format="%.10g", lineterminator="\n"
-    )
+    frame[list(columns)].to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
 
 
 def read_model_fits_csv(path: str | Path) -> pd.DataFrame:
