@@ -1,7 +1,8 @@
-"""Fixtures shared by the test suite: study and cohort factories, reference data.
+"""Fixtures shared by the test suite: studies and cohorts, and the reference data they use.
 
-Helpers live in the ``tests/helpers`` package; test modules use these fixtures or import from
-``helpers``, never from one another.
+Factories and readers live in the ``tests/helpers`` package (``helpers.studies.make_study``,
+``helpers.report_inputs``, ``helpers.reference``); test modules use these fixtures or import
+from ``helpers``, never from one another.
 """
 
 from __future__ import annotations
@@ -13,24 +14,10 @@ import pandas as pd
 import pytest
 import yaml
 from helpers.reference import read_long, reference_file
-from helpers.report_inputs import parallel_inputs, single_arm_inputs
-from helpers.studies import TIES_STUDY, make_study
 
 from trialflow.config import Study, studies_from_config
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def study_factory() -> Callable[..., Study]:
-    """:func:`helpers.studies.make_study`: a study from arm ids and ``(id, week, role)``."""
-    return make_study
-
-
-@pytest.fixture(scope="session")
-def ties_study() -> Study:
-    """The two-arm study of ``tests/reference/ties_missing_long.csv`` (covariates, MIDs)."""
-    return TIES_STUDY
 
 
 @pytest.fixture(scope="session")
@@ -73,15 +60,3 @@ def cohort(config_studies) -> Callable[[str], dict]:
 def fev() -> pd.DataFrame:
     """The R mmrm package's ``fev_data`` (``tests/reference/mmrm/fev_data.csv``)."""
     return pd.read_csv(reference_file("mmrm", "fev_data.csv"))
-
-
-@pytest.fixture
-def report_inputs() -> Callable[..., dict]:
-    """Inputs of the output stage: ``report_inputs("parallel", test_selection="auto")`` or
-    ``report_inputs("single_arm")`` (study, roster, analysis, outcomes, descriptives,
-    results, model_fits)."""
-
-    def make(design: str = "parallel", **options) -> dict:
-        return parallel_inputs(**options) if design == "parallel" else single_arm_inputs()
-
-    return make

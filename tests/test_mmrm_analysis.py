@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import helpers.studies
 import numpy as np
 import pandas as pd
 import pytest
 from helpers.reference import reference_file
 
-from trialflow.config import AnalysisOptions, Arm, InstrumentSpec, Study, Visit
+from trialflow.config import AnalysisOptions, Study
 from trialflow.stats import mmrm_analysis
 from trialflow.stats.contract import MODEL_FIT_COLUMNS, RESULT_COLUMNS
 from trialflow.stats.mmrm import MMRMControl, fit_mmrm
@@ -52,20 +53,18 @@ def long_fev(arms=("PBO", "TRT")) -> pd.DataFrame:
 
 
 def make_study(design="parallel", covariates=(), roles=None) -> Study:
+    """fev_data as a study: baseline BL, then VIS1-VIS4 four weeks apart."""
     roles = roles or ["baseline", "treatment", "treatment", "treatment", "end_of_treatment"]
     names = ["BL", "VIS1", "VIS2", "VIS3", "VIS4"]
-    arms = (Arm("PBO", "Placebo"), Arm("TRT", "Treatment"))
-    return Study(
-        id="fev",
-        title="FEV1",
+    arms = [("PBO", "Placebo"), ("TRT", "Treatment")]
+    return helpers.studies.make_study(
+        "fev",
+        arms if design == "parallel" else arms[:1],
+        [(n, 4.0 * i, r) for i, (n, r) in enumerate(zip(names, roles, strict=True))],
         design=design,
-        data_dir="data/raw/fev",
-        arms=arms if design == "parallel" else arms[:1],
-        visits=tuple(
-            Visit(n, n, 4.0 * i, r) for i, (n, r) in enumerate(zip(names, roles, strict=True))
-        ),
-        instruments=(InstrumentSpec("spiro", "spirometry"),),
-        covariates=tuple(covariates),
+        instruments=[("spiro", "spirometry")],
+        covariates=covariates,
+        title="FEV1",
     )
 
 

@@ -28,10 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from helpers.reference import reference_file
 
-from trialflow.config import studies_from_config
 from trialflow.stats.mmrm import MMRMControl, fit_mmrm
 from trialflow.stats.mmrm_analysis import mmrm_results
 
@@ -42,9 +40,8 @@ KEYS = ["participant_id", "arm", "visit"]
 
 
 @pytest.fixture(scope="module")
-def studies():
-    with open(ROOT / "config.yaml") as handle:
-        return studies_from_config(yaml.safe_load(handle))
+def studies(config_studies):
+    return config_studies
 
 
 def wide(cohort: str) -> pd.DataFrame:

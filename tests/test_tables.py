@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 from docx import Document
 from helpers.report_inputs import parallel_inputs, parallel_study, results_frame, single_arm_inputs
+from helpers.studies import make_study
 from scipy import stats
 
 from trialflow import tables as T
-from trialflow.config import AnalysisOptions, Arm, Study, Visit
+from trialflow.config import AnalysisOptions
 from trialflow.reported import ReportedResults, outcome_labels
 from trialflow.stats import descriptives
 
@@ -73,18 +74,12 @@ def test_outcome_labels_have_unit_and_direction():
 
 def tiny() -> dict:
     """Two arms of three participants, values chosen so that means and SDs are round."""
-    study = Study(
-        id="tiny",
-        title="Tiny",
-        design="parallel",
-        data_dir="x",
-        arms=(Arm("control", "Control"), Arm("exercise", "Exercise")),
-        visits=(
-            Visit("baseline", "Baseline", 0, "baseline"),
-            Visit("week8", "Week 8", 8, "end_of_treatment"),
-        ),
-        instruments=(),
+    study = make_study(
+        "tiny",
+        [("control", "Control"), ("exercise", "Exercise")],
+        [("baseline", "Baseline", 0, "baseline"), ("week8", "Week 8", 8, "end_of_treatment")],
         analysis=AnalysisOptions(test_selection="parametric"),
+        title="Tiny",
     )
     values = {
         ("control", "baseline"): [10.0, 12.0, 14.0],  # mean 12, SD 2
