@@ -220,7 +220,7 @@ def single_arm_analyses(
             warnings.simplefilter("ignore")
             anova = rm_anova(values).iloc[0]
             rank_test = friedman(values).iloc[0]
-        if anova["note"]:
+        if not np.isfinite(anova["F"]):  # degenerate: the note says why
             anova_numbers = empty_numbers(anova["note"], n=anova["n"])
         else:
             anova_numbers = empty_numbers(
@@ -241,7 +241,7 @@ def single_arm_analyses(
             statistic=rank_test["statistic"],
             p_value=rank_test["p_value"],
             effect_size=rank_test["kendall_w"],
-            effect_size_name="kendall_w" if not rank_test["note"] else "",
+            effect_size_name="kendall_w" if np.isfinite(rank_test["kendall_w"]) else "",
         )
         for name, numbers in (("rm_anova", anova_numbers), ("friedman", rank_numbers)):
             numbers["note"] = f"{numbers['note']}; {UNCONTROLLED_NOTE}"
