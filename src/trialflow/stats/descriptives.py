@@ -125,9 +125,8 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float,
 
     Examples
     --------
-    >>> mean, low, high, n = mean_ci([1.0, 2.0, 3.0, 4.0])
-    >>> round(mean, 2), round(low, 4), round(high, 4), n
-    (2.5, 0.4457, 4.5543, 4)
+    >>> [round(float(v), 4) for v in mean_ci([1.0, 2.0, 3.0, 4.0])]
+    [2.5, 0.4457, 4.5543, 4.0]
     """
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
