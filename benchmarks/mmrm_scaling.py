@@ -44,7 +44,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from trialflow.stats.mmrm import fit_mmrm  # noqa: E402
+from trialflow.stats.mmrm import MMRMControl, fit_mmrm  # noqa: E402
 
 N_VISITS = 4
 
@@ -82,9 +82,8 @@ def trialflow_fit(data: pd.DataFrame):
         "y ~ base + arm * visit",
         subject="id",
         time="visit",
-        covariance="unstructured",
-        ddf="kenward-roger",
         reference={"arm": "pbo"},
+        control=MMRMControl(covariance="unstructured", ddf="kenward-roger"),
     )
     return result, result.lsmean_diffs("arm", by="visit")
 

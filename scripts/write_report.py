@@ -5,7 +5,7 @@ from pathlib import Path
 from trialflow.report import write_report
 from trialflow.script_support import logged, read_named_inputs, study_of
 
-NAMES = ["analysis", "outcomes", "participants", "results", "descriptives"]
+NAMES = ["analysis", "outcomes", "participants", "results", "descriptives", "model_fits"]
 
 with logged(snakemake.log[0]) as log:
     inputs = read_named_inputs(snakemake.input, [*NAMES, "data_quality", "scoring_summary"])

@@ -1,13 +1,30 @@
 """The config schema and the Study model built from it."""
 
 import copy
+import dataclasses
 from pathlib import Path
+from typing import get_args
 
 import pytest
 import yaml
 from snakemake.utils import validate
 
-from trialflow.config import config_problems, studies_from_config
+from trialflow.config import (
+    AnalysisOptions,
+    Design,
+    MultiplicityFamily,
+    MultiplicityMethod,
+    Study,
+    TestSelection,
+    VisitRole,
+    config_problems,
+    studies_from_config,
+    study_outcome_ids,
+)
+from trialflow.instruments import TYPES
+from trialflow.stats.mmrm import STRUCTURES
+from trialflow.stats.multiplicity import METHODS
+from trialflow.stats.results import FAMILIES, TEST_SELECTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
@@ -82,3 +99,98 @@ def test_cross_field_problems_name_the_key(config):
         "['baseline', 'week8']",
         "studies.knee_sarcopenia.arms: a single_arm design has exactly one arm, got 2",
     ]
+
+
+# ------------------------------------------------------------------ one source of truth
+
+
+def _schema() -> dict:
+    return yaml.safe_load(Path(SCHEMA).read_text())
+
+
+def test_schema_enums_equal_the_code_registries():
+    """Adding a type, structure or option in code without the schema (or back) fails here."""
+    schema = _schema()["$defs"]
+    study, analysis = schema["study"]["properties"], schema["analysis"]["properties"]
+    multiplicity = analysis["multiplicity"]["properties"]
+    pairs = {
+        "instrument types": (schema["instrument"]["properties"]["type"]["enum"], TYPES),
+        "covariance structures": (analysis["mmrm_covariance"]["items"]["enum"], STRUCTURES),
+        "test selections": (analysis["test_selection"]["enum"], TEST_SELECTIONS),
+        "multiplicity methods": (multiplicity["method"]["enum"], METHODS),
+        "multiplicity families": (multiplicity["family"]["enum"], FAMILIES),
+        "designs": (study["design"]["enum"], get_args(Design)),
+        "visit roles": (
+            study["visits"]["items"]["properties"]["role"]["enum"],
+            get_args(VisitRole),
+        ),
+    }
+    for name, (in_schema, in_code) in pairs.items():
+        assert list(in_schema) == list(in_code), name
+    literals = {
+        TestSelection: TEST_SELECTIONS,
+        MultiplicityMethod: METHODS,
+        MultiplicityFamily: FAMILIES,
+    }
+    for literal, registry in literals.items():
+        assert get_args(literal) == tuple(registry)
+
+
+def test_schema_defaults_equal_the_dataclass_defaults():
+    schema = _schema()["$defs"]
+    study, analysis = schema["study"]["properties"], schema["analysis"]["properties"]
+    multiplicity = analysis["multiplicity"]["properties"]
+    options, fields = AnalysisOptions(), {f.name: f for f in dataclasses.fields(Study)}
+    assert study["simulated"]["default"] == fields["simulated"].default
+    assert tuple(study["covariates"]["default"]) == fields["covariates"].default
+    assert analysis["test_selection"]["default"] == options.test_selection
+    assert analysis["alpha"]["default"] == options.alpha
+    assert tuple(analysis["mmrm_covariance"]["default"]) == options.mmrm_covariance
+    assert multiplicity["method"]["default"] == options.multiplicity.method
+    assert multiplicity["family"]["default"] == options.multiplicity.family
+    # and a study built from a config that leaves them out has exactly these defaults
+    minimal = {
+        "title": "t",
+        "design": "parallel",
+        "data_dir": "d",
+        "arms": [{"id": "a"}, {"id": "b"}],
+        "visits": [
+            {"id": "v0", "week": 0, "role": "baseline"},
+            {"id": "v1", "week": 1, "role": "follow_up"},
+        ],
+        "instruments": {"tug": {"type": "tug"}},
+    }
+    config = {"studies": {"s": copy.deepcopy(minimal)}}
+    validate(config, schema=SCHEMA)  # fills the schema's defaults in
+    from_schema = studies_from_config(config)["s"]
+    from_code = studies_from_config({"studies": {"s": minimal}})["s"]
+    assert from_schema == from_code
+
+
+def test_unknown_mid_outcome_and_reserved_covariate_name_the_key(config):
+    bad = copy.deepcopy(config)
+    bad["studies"]["spine_rct"]["analysis"]["minimal_important_difference"]["sf36_pcz"] = 5
+    bad["studies"]["spine_rct"]["covariates"] = ["age", "baseline"]
+    problems = config_problems(bad)
+    assert len(problems) == 2
+    assert problems[0] == (
+        "studies.spine_rct.covariates[1]: 'baseline' is a column trialflow makes itself "
+        "(participant_id, arm, visit, week, outcome, value, baseline); rename the roster column"
+    )
+    assert problems[1].startswith(
+        "studies.spine_rct.analysis.minimal_important_difference.sf36_pcz: no outcome of this "
+        "study has this id; its outcomes are back_extensor_peak_torque, "
+    )
+    assert "sf36_pcs" in problems[1]  # the one meant is listed
+
+
+def test_mid_outcome_ids_follow_the_instruments(config):
+    ids = study_outcome_ids(config["studies"]["spine_rct"])
+    assert "sf36_pcs" in ids and "endurance_time" in ids
+    declared = {
+        "grip": {
+            "type": "measures",
+            "measures": {"kg": {"label": "Grip", "unit": "kg", "higher_is_better": True}},
+        }
+    }
+    assert study_outcome_ids({"instruments": declared}) == ["grip_kg"]

@@ -5,19 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_report import parallel_inputs, single_arm_inputs
+from helpers.report_inputs import parallel_inputs, single_arm_inputs
 from PIL import Image
 
 from trialflow import figures as G
 from trialflow.tables import format_p
-
-
-def test_mean_ci_matches_hand_computation():
-    mean, low, high, n = G.mean_ci([1.0, 2.0, 3.0, np.nan])
-    half = 4.302652729911275 * 1.0 / np.sqrt(3)  # t(0.975, 2) * SD / sqrt(n)
-    assert (mean, n) == (2.0, 3)
-    assert low == pytest.approx(2 - half) and high == pytest.approx(2 + half)
-    assert np.isnan(G.mean_ci([5.0])[1])
 
 
 def test_trajectory_figure_draws_arm_means():
@@ -45,31 +37,6 @@ def test_trajectory_figure_draws_arm_means():
         "Control (n = 8)",
         "Exercise (n = 8)",
     ]
-
-
-def test_flow_counts_follow_the_roster():
-    inp = parallel_inputs()
-    flow = G.flow_counts(inp["study"], inp["participants"], inp["analysis"]).set_index(
-        ["arm", "stage", "visit"]
-    )
-    assert flow.loc[("control", "allocated", ""), "n"] == 8
-    assert flow.loc[("control", "withdrawn", "week8"), "n"] == 1
-    assert flow.loc[("control", "withdrawn", "week8"), "reasons"] == "moved away: 1"
-    assert flow.loc[("exercise", "withdrawn", "week8"), "reasons"] == "lost to follow-up: 1"
-    assert flow.loc[("exercise", "attended", "week8"), "n"] == 7
-    assert flow.loc[("exercise", "analysed", ""), "n"] == 8
-
-
-def test_flow_counts_single_arm_and_unrecorded_reason():
-    inp = single_arm_inputs()
-    roster = inp["participants"].copy()
-    roster.loc[0, "last_visit"] = "week12"  # left after week 12 without a reason
-    flow = G.flow_counts(inp["study"], roster).set_index(["arm", "stage", "visit"])
-    assert flow.loc[("training", "withdrawn", "week24"), "reasons"] == "reason not recorded: 1"
-    assert flow.loc[("training", "attended", "week24"), "n"] == 8
-    assert (
-        flow.loc[("training", "analysed", ""), "n"] == 10
-    )  # no analysis data given: all allocated
 
 
 def test_standardised_effects_by_hand():

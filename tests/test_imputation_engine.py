@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from naive_imputation import simulate
+from helpers.naive_imputation import simulate
 
 from trialflow.errors import InputError
 from trialflow.stats.ancova import ancova, ancova_design, ols_fit
@@ -24,7 +24,14 @@ from trialflow.stats.imputation.reml import (
     newton_batch,
     theta_from_sigmas,
 )
-from trialflow.stats.mmrm import Design, expand_time, fit_mmrm, get_structure, grouped_structure
+from trialflow.stats.mmrm import (
+    Design,
+    MMRMControl,
+    expand_time,
+    fit_mmrm,
+    get_structure,
+    grouped_structure,
+)
 from trialflow.stats.mmrm.fit import optimise
 from trialflow.stats.mmrm.likelihood import evaluate, mivque0, pattern_statistics
 
@@ -110,7 +117,7 @@ def test_grouped_fit_with_arm_specific_mean_equals_fits_per_arm():
             subject="participant_id",
             time="visit",
             time_levels=VISITS,
-            tol=1e-20,
+            control=MMRMControl(tolerance=1e-20),
         )
         np.testing.assert_allclose(structure.sigmas(opt.theta)[g], fit.sigma, rtol=1e-7)
         total += fit.minus2_loglik

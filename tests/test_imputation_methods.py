@@ -1,7 +1,7 @@
 """Conditional mean imputation, jackknife, bootstrapped MI, Rubin's rules and the tipping point.
 
 References: the MMRM engine's formula interface (MAR), the naive dense implementation in
-``tests/naive_imputation.py`` (reference-based strategies, leave-one-out loop), Rubin's rules
+``tests/helpers/naive_imputation.py`` (reference-based strategies, leave-one-out loop), Rubin's rules
 worked by hand, statsmodels OLS on the completed data.
 
 Tolerances: the MMRM engine's ``tol`` bounds ``g' H^-1 g / |f|``, the squared gradient in
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
-from naive_imputation import carpenter_joint, naive_conditional_mean, simulate
+from helpers.naive_imputation import carpenter_joint, naive_conditional_mean, simulate
 
 from trialflow.stats.imputation import (
     bootstrap_mi,
@@ -28,7 +28,7 @@ from trialflow.stats.imputation import (
 from trialflow.stats.imputation.bootstrap import _impute_chunk
 from trialflow.stats.imputation.setup import prepare
 from trialflow.stats.imputation.strategies import carpenter_covariance
-from trialflow.stats.mmrm import fit_mmrm
+from trialflow.stats.mmrm import MMRMControl, fit_mmrm
 
 VISITS = ["v1", "v2", "v3", "v4"]
 ARMS = ["pbo", "trt"]
@@ -44,7 +44,7 @@ def mmrm_differences(data, covariates=()):
         time="visit",
         reference={"arm": "pbo"},
         time_levels=VISITS,
-        tol=GRADIENT_TOL,
+        control=MMRMControl(tolerance=GRADIENT_TOL),
     )
     return fit.lsmean_diffs("arm", by="visit")
 

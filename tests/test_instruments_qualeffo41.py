@@ -3,14 +3,14 @@
 The scoring rules are those of /work/shared/reference/instruments.md; the item structure
 (option counts, reverse keys, not-applicable codes) is the documented choice of
 definitions/qualeffo41.yaml, which a test below pins against the copy typed out in
-tests/reference_scorers.py.
+tests/helpers/reference_scorers.py.
 """
 
 import math
 
 import pandas as pd
 import pytest
-import reference_scorers as ref
+from helpers import reference_scorers as ref
 
 from trialflow import instruments
 from trialflow.errors import InputError

@@ -1,6 +1,6 @@
 """The package against the naive reference scorers on a few hundred random answer sets.
 
-tests/reference_scorers.py re-types every table from instruments.md and shares nothing
+tests/helpers/reference_scorers.py re-types every table from instruments.md and shares nothing
 with the package, so agreement here checks the definition files and the vectorised code.
 Answer sets include blanks (at varying rates, so the missing-data rules are exercised on
 both sides of their boundaries) and, for QUALEFFO-41, "not applicable" codes.
@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import reference_scorers as ref
+from helpers import reference_scorers as ref
 
 from trialflow import instruments
 

@@ -28,33 +28,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+from helpers.reference import reference_file
 
-from trialflow.config import studies_from_config
-from trialflow.stats.mmrm import fit_mmrm
+from trialflow.stats.mmrm import MMRMControl, fit_mmrm
 from trialflow.stats.mmrm_analysis import mmrm_results
 
 ROOT = Path(__file__).resolve().parents[1]
-R_DIR = ROOT / "tests" / "reference" / "mmrm"
 COHORTS = ("spine_rct", "knee_sarcopenia")
-pytestmark = [
-    pytest.mark.r_reference,
-    pytest.mark.skipif(
-        not all((R_DIR / f"cohort_{c}_gls.csv").exists() for c in COHORTS),
-        reason="cohort MMRM reference data not present",
-    ),
-]
+pytestmark = pytest.mark.r_reference
 KEYS = ["participant_id", "arm", "visit"]
 
 
 @pytest.fixture(scope="module")
-def studies():
-    with open(ROOT / "config.yaml") as handle:
-        return studies_from_config(yaml.safe_load(handle))
+def studies(config_studies):
+    return config_studies
 
 
 def wide(cohort: str) -> pd.DataFrame:
-    return pd.read_csv(R_DIR / f"cohort_{cohort}.csv")
+    return pd.read_csv(reference_file("mmrm", f"cohort_{cohort}.csv"))
 
 
 def long(cohort: str, study) -> pd.DataFrame:
@@ -66,7 +57,7 @@ def long(cohort: str, study) -> pd.DataFrame:
 
 
 def expected(cohort: str) -> pd.DataFrame:
-    return pd.read_csv(R_DIR / f"cohort_{cohort}_gls.csv")
+    return pd.read_csv(reference_file("mmrm", f"cohort_{cohort}_gls.csv"))
 
 
 @pytest.fixture(scope="module", params=COHORTS)
@@ -114,10 +105,14 @@ def spine_fits():
         frame = post.merge(base.rename(columns={outcome: "baseline"}), on="participant_id")
         frame = frame.rename(columns={outcome: "value"}).dropna()
         fit = fit_mmrm(
-            frame, "value ~ baseline + arm * visit + age", subject="participant_id",
-            time="visit", reference={"arm": "control"}, factors=("arm", "visit"),
-            ddf="satterthwaite", tol=1e-12,
-        )  # fmt: skip
+            frame,
+            "value ~ baseline + arm * visit + age",
+            subject="participant_id",
+            time="visit",
+            reference={"arm": "control"},
+            factors=("arm", "visit"),
+            control=MMRMControl(ddf="satterthwaite", tolerance=1e-12),
+        )
         yield r, fit, fit.lsmean_diffs("arm", by="visit", reference="control"), frame
 
 
@@ -128,10 +123,14 @@ def knee_fits():
         frame = data[["participant_id", "visit", outcome]].rename(columns={outcome: "value"})
         frame = frame.dropna()
         fit = fit_mmrm(
-            frame, "value ~ visit", subject="participant_id", time="visit",
-            reference={"visit": "baseline"}, time_levels=visits, ddf="satterthwaite",
-            tol=1e-12,
-        )  # fmt: skip
+            frame,
+            "value ~ visit",
+            subject="participant_id",
+            time="visit",
+            reference={"visit": "baseline"},
+            time_levels=visits,
+            control=MMRMControl(ddf="satterthwaite", tolerance=1e-12),
+        )
         grid, lc = fit.lsmeans_matrix(["visit"])
         at = {v: i for i, v in enumerate(grid["visit"])}
         pairs = [c.split(" - ") for c in r["contrast"]]

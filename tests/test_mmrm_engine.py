@@ -13,6 +13,7 @@ from trialflow.stats.mmrm import (
     STRUCTURES,
     ConvergenceError,
     Design,
+    MMRMControl,
     fit_mmrm,
     get_structure,
     parse_formula,
@@ -227,10 +228,7 @@ def test_compound_symmetry_equals_random_intercept_model(reml):
         "y ~ base + arm * visit",
         subject="id",
         time="visit",
-        covariance="cs",
-        reml=reml,
-        ddf="satterthwaite",
-        tol=1e-12,
+        control=MMRMControl(covariance="cs", reml=reml, ddf="satterthwaite", tolerance=1e-12),
     )
     sm = smf.mixedlm("y ~ base + C(arm) * C(visit)", data, groups=data["id"]).fit(
         reml=reml, method="bfgs", gtol=1e-10
@@ -260,9 +258,12 @@ def test_fallback_order_is_followed_and_reported():
     data.loc[(data["visit"] == "v3") & odd, "y"] = np.nan
     data.loc[(data["visit"] == "v4") & ~odd, "y"] = np.nan
     res = fit_mmrm(
-        data, "y ~ arm + visit", subject="id", time="visit",
-        covariance=["unstructured", "toeplitz", "compound_symmetry"],
-    )  # fmt: skip
+        data,
+        "y ~ arm + visit",
+        subject="id",
+        time="visit",
+        control=MMRMControl(covariance=["unstructured", "toeplitz", "compound_symmetry"]),
+    )
     assert res.structure == "toeplitz"
     assert res.fallback_used and res.converged
     first = res.attempts[0]
@@ -277,15 +278,23 @@ def test_fallback_order_is_followed_and_reported():
 def test_kenward_roger_needs_reml_and_known_ddf():
     data = simulated()
     with pytest.raises(ValueError, match="REML"):
-        fit_mmrm(data, "y ~ arm", subject="id", time="visit", reml=False)
+        fit_mmrm(data, "y ~ arm", subject="id", time="visit", control=MMRMControl(reml=False))
     with pytest.raises(ValueError, match="ddf"):
-        fit_mmrm(data, "y ~ arm", subject="id", time="visit", ddf="containment")
+        fit_mmrm(
+            data, "y ~ arm", subject="id", time="visit", control=MMRMControl(ddf="containment")
+        )
 
 
 def test_single_df_f_test_is_t_squared_and_kr_inflates_variance():
     data = simulated(n=50)
     kr = fit_mmrm(data, "y ~ base + arm * visit", subject="id", time="visit")
-    sat = fit_mmrm(data, "y ~ base + arm * visit", subject="id", time="visit", ddf="satterthwaite")
+    sat = fit_mmrm(
+        data,
+        "y ~ base + arm * visit",
+        subject="id",
+        time="visit",
+        control=MMRMControl(ddf="satterthwaite"),
+    )
     row = kr.type3().loc["base"]
     assert row["f_value"] == pytest.approx(kr.tvalues["base"] ** 2, rel=1e-10)
     assert row["den_df"] == pytest.approx(kr.df["base"], rel=1e-10)
@@ -314,28 +323,24 @@ def test_lsmeans_average_factors_with_equal_weights():
 
 # ---------------------------------------------------------------- fev_data based checks
 
-FEV = str(__import__("pathlib").Path(__file__).parent / "reference" / "mmrm" / "fev_data.csv")
-needs_fev = pytest.mark.skipif(
-    not __import__("pathlib").Path(FEV).exists(), reason="shared MMRM reference data not present"
-)
 
-
-@needs_fev
-def test_log_cholesky_rescue_reaches_the_sas_optimum():
+def test_log_cholesky_rescue_reaches_the_sas_optimum(fev):
     """Newton-Raphson stopped after one iteration fails; the log-Cholesky search rescues it."""
-    fev = pd.read_csv(FEV)
     res = fit_mmrm(
-        fev, "FEV1 ~ ARMCD * AVISIT + RACE + SEX", subject="USUBJID", time="AVISIT",
-        reference={"ARMCD": "PBO", "RACE": "Asian", "SEX": "Male"}, max_iter=1,
-    )  # fmt: skip
+        fev,
+        "FEV1 ~ ARMCD * AVISIT + RACE + SEX",
+        subject="USUBJID",
+        time="AVISIT",
+        reference={"ARMCD": "PBO", "RACE": "Asian", "SEX": "Male"},
+        control=MMRMControl(max_iter=1),
+    )
     assert res.converged and "log-Cholesky" in res.attempts[-1].message
     # SAS: -2 Res Log Likelihood 3386.44987722 (two Newton iterations, CONVH 1e-8)
     assert res.minus2_loglik == pytest.approx(3386.44987722, abs=1e-4)
     assert res.params["ARMCD[TRT]"] == pytest.approx(3.7745, abs=1e-4)
 
 
-@needs_fev
-def test_multi_row_kenward_roger_f_test_against_r_mmrm():
+def test_multi_row_kenward_roger_f_test_against_r_mmrm(fev):
     """R package mmrm 0.3 test suite, df_md(): FEV1 ~ ARMCD + ar1(AVISIT | USUBJID), KR,
     contrast rows (0, 1) and (1, 0): num_df 2, denom_df 188.65, F 3913.72.
 
@@ -343,11 +348,14 @@ def test_multi_row_kenward_roger_f_test_against_r_mmrm():
     statistic uses the full KR adjusted covariance, whose second-derivative term depends on
     the parameterisation (ours is SAS's, mmrm's is its own), hence 5e-4.
     """
-    fev = pd.read_csv(FEV)
     res = fit_mmrm(
-        fev, "FEV1 ~ ARMCD", subject="USUBJID", time="AVISIT", covariance="ar1",
+        fev,
+        "FEV1 ~ ARMCD",
+        subject="USUBJID",
+        time="AVISIT",
         reference={"ARMCD": "PBO"},
-    )  # fmt: skip
+        control=MMRMControl(covariance="ar1"),
+    )
     test = res.f_test(np.array([[0.0, 1.0], [1.0, 0.0]]))
     assert test["num_df"] == 2
     assert test["den_df"] == pytest.approx(188.65, rel=1e-4)

@@ -11,20 +11,14 @@ test_mmrm_sas.py).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.reference import reference_file
 
-from trialflow.stats.mmrm import fit_mmrm
+from trialflow.stats.mmrm import MMRMControl, fit_mmrm
 
-DATA = Path(__file__).parent / "reference" / "mmrm" / "fev_data.csv"
-R_DIR = Path(__file__).parent / "reference" / "mmrm"
-pytestmark = [
-    pytest.mark.r_reference,
-    pytest.mark.skipif(not DATA.exists(), reason="shared MMRM reference data not present"),
-]
+pytestmark = pytest.mark.r_reference
 FACTORS = ("ARMCD", "AVISIT", "RACE", "SEX")
 
 
@@ -41,21 +35,19 @@ def r_name(term: str) -> str:
 
 @pytest.fixture(scope="module")
 def result():
-    fev = pd.read_csv(DATA)
+    fev = pd.read_csv(reference_file("mmrm", "fev_data.csv"))
     return fit_mmrm(
         fev,
         "FEV1 ~ ARMCD * AVISIT + RACE + SEX",
         subject="USUBJID",
         time="AVISIT",
-        covariance="unstructured",
-        ddf="satterthwaite",
         reference={"ARMCD": "PBO", "RACE": "Asian", "SEX": "Male"},
-        tol=1e-12,
+        control=MMRMControl(covariance="unstructured", ddf="satterthwaite", tolerance=1e-12),
     )
 
 
 def test_reml_loglik(result):
-    fit = pd.read_csv(R_DIR / "gls_fev_fit.csv").set_index("quantity")["value"]
+    fit = pd.read_csv(reference_file("mmrm", "gls_fev_fit.csv")).set_index("quantity")["value"]
     # nlme's REML log-likelihood uses the same constant as SAS's -2 Res Log Likelihood
     assert result.minus2_loglik == pytest.approx(-2 * fit["reml_loglik"], abs=1e-5)
     assert result.n_obs == fit["n_obs"]
@@ -63,7 +55,7 @@ def test_reml_loglik(result):
 
 
 def test_coefficients(result):
-    co = pd.read_csv(R_DIR / "gls_fev_coefficients.csv")
+    co = pd.read_csv(reference_file("mmrm", "gls_fev_coefficients.csv"))
     for term, estimate, se in co.itertuples(index=False):
         ours = r_name(term)
         assert result.params[ours] == pytest.approx(estimate, rel=1e-4, abs=1e-4), term
@@ -71,14 +63,14 @@ def test_coefficients(result):
 
 
 def test_covariance_matrix(result):
-    cov = pd.read_csv(R_DIR / "gls_fev_covariance.csv")
+    cov = pd.read_csv(reference_file("mmrm", "gls_fev_covariance.csv"))
     scale = np.diag(result.sigma).max()
     for row, col, value in cov.itertuples(index=False):
         assert result.sigma.iloc[row - 1, col - 1] == pytest.approx(value, abs=2e-4 * scale)
 
 
 def test_lsmeans(result):
-    expected = pd.read_csv(R_DIR / "gls_fev_lsmeans.csv")
+    expected = pd.read_csv(reference_file("mmrm", "gls_fev_lsmeans.csv"))
     ours = result.lsmeans(["AVISIT", "ARMCD"]).set_index(["AVISIT", "ARMCD"])
     for visit, arm, estimate, se, df in expected.itertuples(index=False):
         row = ours.loc[(visit, arm)]
@@ -88,7 +80,7 @@ def test_lsmeans(result):
 
 
 def test_lsmean_differences(result):
-    expected = pd.read_csv(R_DIR / "gls_fev_lsmean_diffs.csv")
+    expected = pd.read_csv(reference_file("mmrm", "gls_fev_lsmean_diffs.csv"))
     ours = result.lsmean_diffs("ARMCD", by="AVISIT").set_index("AVISIT")
     for row in expected.itertuples(index=False):
         mine = ours.loc[row.visit]
@@ -103,19 +95,20 @@ def test_lsmean_differences(result):
 
 def test_baseline_adjusted_model():
     """The model shape of the pipeline: FEV1 ~ FEV1_BL + ARMCD * AVISIT."""
-    fev = pd.read_csv(DATA)
+    fev = pd.read_csv(reference_file("mmrm", "fev_data.csv"))
     res = fit_mmrm(
         fev,
         "FEV1 ~ FEV1_BL + ARMCD * AVISIT",
         subject="USUBJID",
         time="AVISIT",
-        ddf="satterthwaite",
         reference={"ARMCD": "PBO"},
-        tol=1e-12,
+        control=MMRMControl(ddf="satterthwaite", tolerance=1e-12),
     )
-    fit = pd.read_csv(R_DIR / "gls_fev_baseline_fit.csv").set_index("quantity")["value"]
+    fit = pd.read_csv(reference_file("mmrm", "gls_fev_baseline_fit.csv")).set_index("quantity")[
+        "value"
+    ]
     assert res.minus2_loglik == pytest.approx(-2 * fit["reml_loglik"], abs=1e-4)
-    expected = pd.read_csv(R_DIR / "gls_fev_baseline_lsmean_diffs.csv")
+    expected = pd.read_csv(reference_file("mmrm", "gls_fev_baseline_lsmean_diffs.csv"))
     ours = res.lsmean_diffs("ARMCD", by="AVISIT").set_index("AVISIT")
     for row in expected.itertuples(index=False):
         assert ours.loc[row.visit, "estimate"] == pytest.approx(row.estimate, rel=1e-4)

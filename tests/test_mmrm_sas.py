@@ -12,15 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from trialflow.stats.mmrm import fit_mmrm
+from trialflow.stats.mmrm import MMRMControl, fit_mmrm
 
 REFERENCE = Path(__file__).parent / "reference" / "mmrm"
-pytestmark = pytest.mark.skipif(
-    not (REFERENCE / "fev_data.csv").exists(), reason="shared MMRM reference data not present"
-)
 
 # SAS orders CLASS levels with the ref= level last: UN(i,j) index i is this visit
 SAS_VISIT_ORDER = ["VIS2", "VIS3", "VIS4", "VIS1"]
@@ -40,20 +36,14 @@ def df_agrees(ours: float, printed: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def fev() -> pd.DataFrame:
-    return pd.read_csv(REFERENCE / "fev_data.csv")
-
-
-@pytest.fixture(scope="module")
 def full(fev):
     return fit_mmrm(
         fev,
         "FEV1 ~ ARMCD * AVISIT + RACE + SEX",
         subject="USUBJID",
         time="AVISIT",
-        covariance="unstructured",
-        ddf="satterthwaite",
         reference=REFERENCE_LEVELS,
+        control=MMRMControl(covariance="unstructured", ddf="satterthwaite"),
     )
 
 
@@ -238,7 +228,9 @@ def test_lsmean_differences_by_visit_and_slices(full):
 
 
 def test_intercept_only_model(fev):
-    res = fit_mmrm(fev, "FEV1 ~ 1", subject="USUBJID", time="AVISIT", ddf="satterthwaite")
+    res = fit_mmrm(
+        fev, "FEV1 ~ 1", subject="USUBJID", time="AVISIT", control=MMRMControl(ddf="satterthwaite")
+    )
     assert abs(res.minus2_loglik - 3700.9) < 0.05 + 0.01
     assert agrees(res.params["Intercept"], "42.8338")
     assert agrees(res.bse["Intercept"], "0.3509")
@@ -275,9 +267,8 @@ def test_kenward_roger_by_structure(fev, structure, se, df, rel_se):
         "FEV1 ~ ARMCD",
         subject="USUBJID",
         time="AVISIT",
-        covariance=structure,
-        ddf="kenward-roger",
         reference={"ARMCD": "PBO"},
+        control=MMRMControl(covariance=structure, ddf="kenward-roger"),
     )
     assert res.structure == structure and res.converged
     row = res.contrast([0.0, 1.0]).iloc[0]
@@ -289,8 +280,10 @@ def test_kenward_roger_by_structure(fev, structure, se, df, rel_se):
 def test_unstructured_kenward_roger_equals_linear_variant(fev):
     """SAS's UN parameterisation is linear, so full and linear Kenward-Roger coincide."""
     kwargs = dict(subject="USUBJID", time="AVISIT", reference={"ARMCD": "PBO"})
-    full_kr = fit_mmrm(fev, "FEV1 ~ ARMCD", ddf="kenward-roger", **kwargs)
-    linear = fit_mmrm(fev, "FEV1 ~ ARMCD", ddf="kenward-roger-linear", **kwargs)
+    full_kr = fit_mmrm(fev, "FEV1 ~ ARMCD", **kwargs, control=MMRMControl(ddf="kenward-roger"))
+    linear = fit_mmrm(
+        fev, "FEV1 ~ ARMCD", **kwargs, control=MMRMControl(ddf="kenward-roger-linear")
+    )
     np.testing.assert_allclose(full_kr.cov_params(), linear.cov_params(), rtol=1e-12)
     assert full_kr.bse["ARMCD[TRT]"] == pytest.approx(0.66124382270307, rel=1e-8)
     assert full_kr.df["ARMCD[TRT]"] == pytest.approx(160.733266403768, rel=1e-6)

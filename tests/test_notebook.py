@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import nbformat
-from fixtures_report import parallel_inputs
+from helpers.report_inputs import parallel_inputs
 from nbclient import NotebookClient
 from PIL import Image
 

@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 import pytest
-from fixtures_report import (
+from helpers.report_inputs import (
     data_quality_frame,
     parallel_inputs,
     scoring_summary_frame,
@@ -42,6 +42,7 @@ def make_report(tmp_path, inp, name="report.html", versions=VERSIONS):
         data_quality=data_quality_frame(),
         scoring_summary=scoring_summary_frame(),
         versions=versions,
+        model_fits=inp["model_fits"],
     )
 
 
@@ -66,9 +67,9 @@ def test_report_is_self_contained_and_complete(tmp_path):
 
 def test_methods_are_generated_from_config_and_results():
     inp = parallel_inputs()
-    paragraphs = R.methods_paragraphs(inp["study"], inp["results"], VERSIONS)
+    paragraphs = R.methods_paragraphs(inp["study"], inp["results"], VERSIONS, inp["model_fits"])
     text = " ".join(paragraphs)
-    assert "covariance structure used: unstructured" in text  # from the mmrm rows' notes
+    assert "covariance structure used: unstructured (UN) (2 outcomes)" in text  # model_fits
     assert "Holm adjustment within the family 'primary visit'" in text
     assert "baseline value and age" in text  # covariates from the config
     assert "Shapiro-Wilk" in text and "alpha = 0.05" in text
@@ -76,39 +77,36 @@ def test_methods_are_generated_from_config_and_results():
     assert "Python 3.11.7; trialflow 0.1.0, pandas 3.1.1." in text
 
 
-def test_mmrm_covariance_parsing():
+def test_methods_read_model_facts_from_model_fits_never_from_notes():
     inp = parallel_inputs()
-    res = inp["results"].copy()
-    mmrm = res["analysis"] == "mmrm"
-    res.loc[mmrm, "note"] = ["covariance: ar1", "fell back to toeplitz after non-convergence"]
-    assert R.mmrm_covariance_used(res, inp["study"]) == {"ar1": 1, "toeplitz": 1}
-
-
-def test_methods_take_model_and_estimand_from_mmrm_notes():
-    inp = parallel_inputs()
-    res = inp["results"].copy()
-    mmrm = res["analysis"] == "mmrm"
-    res.loc[mmrm, "note"] = [
-        "MMRM value ~ baseline + arm * visit + age over post-baseline visits; covariance "
-        "unstructured (UN); REML; Kenward-Roger df and adjusted SE; estimand: difference "
-        "between arms in mean value at the visit, hypothetical strategy for dropout",
-        "MMRM value ~ baseline + arm * visit + age over post-baseline visits; covariance "
-        "toeplitz (TOEP) (after unstructured (UN) did not converge); REML; Kenward-Roger df "
-        "and adjusted SE; estimand: difference between arms in mean value at the visit, "
-        "hypothetical strategy for dropout",
-    ]
-    assert R.mmrm_covariance_used(res, inp["study"]) == {
-        "unstructured (UN)": 1,
-        "toeplitz (TOEP) (after unstructured (UN) did not converge)": 1,
-    }
-    text = " ".join(R.methods_paragraphs(inp["study"], res, VERSIONS))
+    fits = inp["model_fits"].copy()
+    fits.loc[1, ["covariance", "covariance_tried"]] = ["toeplitz", "unstructured;toeplitz"]
+    fits["estimand"] = "difference between arms in mean value at the visit"
+    results = inp["results"].copy()
+    results.loc[results["analysis"] == "mmrm", "note"] = "covariance: ar1; estimand: anything"
+    assert R.mmrm_covariance_used(fits) == {"unstructured (UN)": 1, "Toeplitz (TOEP)": 1}
+    text = " ".join(R.methods_paragraphs(inp["study"], results, VERSIONS, fits))
     assert (
-        "Estimand (as fitted by the MMRM): difference between arms in mean value at the visit, "
-        "hypothetical strategy for dropout." in text
+        "Estimand (as fitted by the MMRM): difference between arms in mean value at the visit."
+        in text
     )
     assert "MMRM: value ~ baseline + arm * visit + age over post-baseline visits; " in text
-    assert "covariance structure used: unstructured (UN) (1 outcome) and toeplitz (TOEP)" in text
+    assert "covariance structure used: unstructured (UN) (1 outcome) and Toeplitz (TOEP)" in text
     assert "REML; Kenward-Roger df and adjusted SE" in text
+    assert "ar1" not in text.split("candidate structures")[0]  # the note is not read
+
+
+def test_methods_count_comparisons_of_models_not_fitted():
+    inp = parallel_inputs()
+    fits = inp["model_fits"].copy()
+    fits.loc[0, ["status", "converged", "covariance"]] = ["not_converged", False, ""]
+    text = " ".join(R.methods_paragraphs(inp["study"], inp["results"], VERSIONS, fits))
+    unfitted = inp["results"].query("analysis == 'mmrm' and outcome == @fits.outcome[0]")
+    assert f"; {len(unfitted)} comparisons not fitted, see results.csv" in text
+    assert "covariance structure used: unstructured (UN) (1 outcome)" in text
+    # without model_fits nothing is claimed about the structure used
+    bare = " ".join(R.methods_paragraphs(inp["study"], inp["results"], VERSIONS))
+    assert "covariance structure chosen from unstructured, toeplitz, ar1" in bare
 
 
 @pytest.mark.parametrize("simulated", [True, False])

@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from fixtures_report import data_quality_frame, parallel_inputs, scoring_summary_frame
+from helpers.report_inputs import data_quality_frame, parallel_inputs, scoring_summary_frame
 from PIL import Image
 
 from trialflow import figures as G

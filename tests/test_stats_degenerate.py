@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.studies import make_study
 
-from trialflow.config import AnalysisOptions, Arm, Study, Visit
+from trialflow.config import Study, Visit
 from trialflow.stats import (
     RESULT_COLUMNS,
     analyse_study,
@@ -30,16 +31,9 @@ VISITS = (
 
 
 def study(arms=("control", "exercise"), design="parallel", covariates=()) -> Study:
-    return Study(
-        id="tiny",
-        title="tiny",
-        design=design,
-        data_dir="",
-        arms=tuple(Arm(a, a) for a in arms),
-        visits=VISITS,
-        instruments=(),
-        covariates=covariates,
-        analysis=AnalysisOptions(minimal_important_difference={"pain": 1.0}),
+    visits = [(v.id, v.label, v.week, v.role) for v in VISITS]
+    return make_study(
+        "tiny", arms, visits, design=design, covariates=covariates, mid={"pain": 1.0}
     )
 
 

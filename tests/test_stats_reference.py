@@ -3,85 +3,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.reference import COMPARED, outcomes_of, read_long, reference, reference_file
+from helpers.studies import TIES_STUDY, TIES_VISITS
+from helpers.studies import make_study as _make_study
 
-from trialflow.config import AnalysisOptions, Arm, Study, Visit
 from trialflow.stats import analyse_study, descriptives, rm_anova, single_arm_analyses
 
-REFERENCE = Path(__file__).parent / "reference"
 KEYS = ["outcome", "visit", "analysis", "contrast", "group"]
-COMPARED = [
-    "n",
-    "estimate",
-    "se",
-    "df",
-    "ci_low",
-    "ci_high",
-    "statistic",
-    "p_value",
-    "effect_size",
-    "p_adjusted",
-]
 RTOL = 1e-6
 ACROSS = ["rm_anova", "friedman", "posthoc_paired_t", "posthoc_wilcoxon"]
 
 pytestmark = pytest.mark.r_reference
-
-
-def make_study(
-    study_id: str,
-    arms: list[str],
-    visits: list[tuple[str, float, str]],
-    covariates: tuple[str, ...] = (),
-    mid: dict[str, float] | None = None,
-    design: str = "parallel",
-) -> Study:
-    return Study(
-        id=study_id,
-        title=study_id,
-        design=design,
-        data_dir="",
-        arms=tuple(Arm(a, a) for a in arms),
-        visits=tuple(Visit(v, v, week, role) for v, week, role in visits),
-        instruments=(),
-        covariates=covariates,
-        analysis=AnalysisOptions(minimal_important_difference=mid or {}),
-    )
-
-
-TIES_VISITS = [
-    ("baseline", 0, "baseline"),
-    ("week8", 8, "end_of_treatment"),
-    ("week24", 24, "follow_up"),
-]
-TIES_STUDY = make_study(
-    "ties",
-    ["control", "exercise"],
-    TIES_VISITS,
-    covariates=("age", "sex"),
-    mid={"score": 3, "speed": 0.1},
-)
-
-
-def read_long(name: str) -> pd.DataFrame:
-    data = pd.read_csv(REFERENCE / name, dtype={"participant_id": str})
-    return data
-
-
-def reference(name: str) -> pd.DataFrame:
-    data = pd.read_csv(REFERENCE / f"classic_tests_{name}_results.csv", keep_default_na=False)
-    for column in [*COMPARED, "hodges_lehmann", "epsilon"]:
-        data[column] = pd.to_numeric(data[column].replace("", np.nan))
-    return data
-
-
-def outcomes_of(analysis: pd.DataFrame) -> pd.DataFrame:
-    names = sorted(analysis["outcome"].unique())
-    return pd.DataFrame({"outcome": names, "label": names, "unit": "", "higher_is_better": True})
 
 
 def compare(ours: pd.DataFrame, theirs: pd.DataFrame) -> pd.DataFrame:
@@ -103,11 +38,15 @@ def compare(ours: pd.DataFrame, theirs: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
+def make_study(study_id, arms, visits, design="parallel"):
+    return _make_study(study_id, arms, visits, design=design)
+
+
 @pytest.fixture(scope="module")
 def ties_results() -> pd.DataFrame:
     analysis = read_long("ties_missing_long.csv")
     participants = pd.read_csv(
-        REFERENCE / "ties_missing_participants.csv", dtype={"participant_id": str}
+        reference_file("ties_missing_participants.csv"), dtype={"participant_id": str}
     )
     return analyse_study(analysis, outcomes_of(analysis), participants, TIES_STUDY)
 
@@ -207,53 +146,36 @@ def test_wilcoxon_estimates_match_r():
 def test_descriptives_match_r():
     analysis = read_long("ties_missing_long.csv")
     ours = descriptives(analysis, study=TIES_STUDY)
-    theirs = pd.read_csv(REFERENCE / "classic_tests_ties_missing_descriptives.csv")
+    theirs = pd.read_csv(reference_file("classic_tests_ties_missing_descriptives.csv"))
     merged = theirs.merge(ours, on=["outcome", "arm", "visit"], suffixes=("_r", ""))
     assert len(merged) == len(theirs) == len(ours)
     for column in ["n", "n_missing", "mean", "sd", "median", "q1", "q3", "min", "max"]:
         np.testing.assert_allclose(merged[column], merged[f"{column}_r"], rtol=RTOL)
 
 
-def _config_studies() -> dict[str, Study]:
-    import yaml
-
-    from trialflow.config import studies_from_config
-
-    config = Path(__file__).resolve().parents[1] / "config.yaml"
-    return studies_from_config(yaml.safe_load(config.read_text())) if config.exists() else {}
-
-
 @pytest.mark.parametrize("study_id", ["spine_rct", "knee_sarcopenia"])
-def test_default_cohort_matches_r(study_id):
-    """Made by tests/reference/export_cohort.py; skipped until its files are committed."""
-    paths = [
-        REFERENCE / f"cohort_{study_id}_{part}.csv"
-        for part in ("long", "participants", "outcomes")
-    ] + [REFERENCE / f"classic_tests_{study_id}_results.csv"]
-    if not all(path.exists() for path in paths):
-        pytest.skip("run tests/reference/export_cohort.py to make the default-cohort reference")
-    study = _config_studies()[study_id]
-    analysis = read_long(f"cohort_{study_id}_long.csv")
-    participants = pd.read_csv(paths[1], dtype={"participant_id": str})
-    outcomes = pd.read_csv(paths[2])
-    ours = analyse_study(analysis, outcomes, participants, study)
+def test_default_cohort_matches_r(study_id, cohort):
+    """The committed default cohorts (tests/reference/export_cohort.py) against R."""
+    data = cohort(study_id)
+    study = data["study"]
+    ours = analyse_study(data["analysis"], data["outcomes"], data["participants"], study)
     theirs = reference(study_id)
     theirs["visit"] = theirs["visit"].astype(str)
     if study.design != "single_arm":  # R computes the across-visit tests for every arm
         theirs = theirs.loc[~theirs["analysis"].isin(ACROSS)]
     merged = compare(ours, theirs)
-    _odd_wilcoxon_rows_have_notes(merged)
-    described = pd.read_csv(REFERENCE / f"classic_tests_{study_id}_descriptives.csv")
-    summary = descriptives(analysis, study=study)
+    _odd_wilcoxon_rows_have_notes_and_flags(merged)
+    described = pd.read_csv(reference_file(f"classic_tests_{study_id}_descriptives.csv"))
+    summary = descriptives(data["analysis"], study=study)
     merged = described.merge(summary, on=["outcome", "arm", "visit"], suffixes=("_r", ""))
     assert len(merged) == len(described) == len(summary)
     for column in ["n", "n_missing", "mean", "sd", "median", "q1", "q3", "min", "max"]:
         np.testing.assert_allclose(merged[column], merged[f"{column}_r"], rtol=RTOL)
 
 
-def _odd_wilcoxon_rows_have_notes(merged: pd.DataFrame) -> None:
+def _odd_wilcoxon_rows_have_notes_and_flags(merged: pd.DataFrame) -> None:
     """Where R's own interval is inverted, (near) zero-width or misses R's estimate, the row
-    says so; no other row does."""
+    says so (note) and flags it (flags); no other row does."""
     rows = merged.loc[
         merged["analysis"].isin(["wilcoxon_signed_rank", "mann_whitney", "posthoc_wilcoxon"])
     ]
@@ -264,6 +186,13 @@ def _odd_wilcoxon_rows_have_notes(merged: pd.DataFrame) -> None:
     )
     assert not (odd & ~flagged).any(), rows.loc[odd & ~flagged, [*KEYS, "note"]].to_string()
     assert not (flagged & ~odd).any(), rows.loc[flagged & ~odd, [*KEYS, "note"]].to_string()
+    # flags: a collapsed (or reversed) interval is degenerate, else an estimate outside it
+    collapsed = rows["ci_high_r"] - rows["ci_low_r"] < 1e-3
+    outside = (estimate < low) | (estimate > high)
+    assert rows["flags"].isin(["", "degenerate_interval", "estimate_outside_interval"]).all()
+    degenerate = rows["flags"] == "degenerate_interval"
+    assert (degenerate == (rows["note"].str.contains("interval degenerate") & collapsed)).all()
+    assert not (outside & ~collapsed & (rows["flags"] != "estimate_outside_interval")).any()
 
 
 def test_hodges_lehmann_helpers_match_r():

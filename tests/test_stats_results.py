@@ -7,13 +7,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from test_stats_reference import (
-    REFERENCE,
-    TIES_STUDY,
-    outcomes_of,
-    read_long,
-    reference,
-)
+from helpers.reference import REFERENCE, outcomes_of, reference
+from helpers.studies import TIES_STUDY
 
 from trialflow.config import Multiplicity
 from trialflow.stats import (
@@ -33,12 +28,9 @@ PAIRS = {
 
 
 @pytest.fixture(scope="module")
-def data():
-    analysis = read_long("ties_missing_long.csv")
-    participants = pd.read_csv(
-        REFERENCE / "ties_missing_participants.csv", dtype={"participant_id": str}
-    )
-    return analysis, outcomes_of(analysis), participants
+def data(ties_data):
+    analysis = ties_data["analysis"]
+    return analysis, outcomes_of(analysis), ties_data["participants"]
 
 
 def run(data, **analysis_options) -> pd.DataFrame:

@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from docx import Document
-from fixtures_report import parallel_inputs, parallel_study, results_frame, single_arm_inputs
+from helpers.report_inputs import parallel_inputs, parallel_study, results_frame, single_arm_inputs
+from helpers.studies import make_study
 from scipy import stats
 
 from trialflow import tables as T
-from trialflow.config import AnalysisOptions, Arm, Study, Visit
+from trialflow.config import AnalysisOptions
+from trialflow.reported import ReportedResults, outcome_labels
 from trialflow.stats import descriptives
 
 # --------------------------------------------------------------------------- formatting
@@ -59,7 +61,7 @@ def test_outcome_labels_have_unit_and_direction():
             "higher_is_better": [True, True, False, False],
         }
     )
-    labels = T.outcome_labels(outcomes)
+    labels = outcome_labels(outcomes)
     assert labels["tug_time"] == "Timed Up and Go (s, lower = better)"
     # a label two outcomes share gets the instrument id in front
     assert labels["back_peak_torque"] == "back: Peak torque (Nm, higher = better)"
@@ -72,18 +74,12 @@ def test_outcome_labels_have_unit_and_direction():
 
 def tiny() -> dict:
     """Two arms of three participants, values chosen so that means and SDs are round."""
-    study = Study(
-        id="tiny",
-        title="Tiny",
-        design="parallel",
-        data_dir="x",
-        arms=(Arm("control", "Control"), Arm("exercise", "Exercise")),
-        visits=(
-            Visit("baseline", "Baseline", 0, "baseline"),
-            Visit("week8", "Week 8", 8, "end_of_treatment"),
-        ),
-        instruments=(),
+    study = make_study(
+        "tiny",
+        [("control", "Control"), ("exercise", "Exercise")],
+        [("baseline", "Baseline", 0, "baseline"), ("week8", "Week 8", 8, "end_of_treatment")],
         analysis=AnalysisOptions(test_selection="parametric"),
+        title="Tiny",
     )
     values = {
         ("control", "baseline"): [10.0, 12.0, 14.0],  # mean 12, SD 2
@@ -259,14 +255,16 @@ def test_degenerate_rank_interval_is_marked_and_explained():
         & (res["outcome"] == "back_peak_torque")
     )
     res.loc[hit, ["estimate", "ci_low", "ci_high"]] = [7.5, 7.5000592, 7.5000089]
-    res.loc[hit, "note"] = "normal-approximation interval degenerate with heavily tied data"
+    res.loc[hit, "flags"] = "degenerate_interval"  # the tables read flags, never the note
     table = T.outcomes_by_visit_table(inp["study"], inp["outcomes"], res, inp["descriptives"])
     cells = table.frame["Exercise: change from baseline (95% CI)"]
     marked = [c for c in cells if T.DEGENERATE_MARK in c]
     assert len(marked) == 1 and marked[0].startswith("7.50 (7.50 to 7.50)‡§")
     assert any(note.startswith(T.DEGENERATE_MARK) for note in table.footnotes)
+    prose_only = inp["results"].copy()
+    prose_only.loc[hit, "note"] = "normal-approximation interval degenerate with heavy ties"
     clean = T.outcomes_by_visit_table(
-        inp["study"], inp["outcomes"], inp["results"], inp["descriptives"]
+        inp["study"], inp["outcomes"], prose_only, inp["descriptives"]
     )
     assert not any(note.startswith(T.DEGENERATE_MARK) for note in clean.footnotes)
 
@@ -278,7 +276,7 @@ def test_auto_selection_follows_the_pipeline_rule():
     res.loc[sw, "p_value"] = 0.5
     change = sw & (res["group"] == "control") & (res["contrast"] == "week8 - baseline")
     res.loc[change, "p_value"] = 0.001  # the control arm's change is not normal
-    r = T._Results(res, inp["study"])
+    r = ReportedResults(res, inp["study"])
     assert (
         r.within("tug_time", "week8", "baseline", "control")["analysis"] == "wilcoxon_signed_rank"
     )
@@ -402,7 +400,8 @@ def _write(inp, outdir):
 def test_writers_produce_every_format(tmp_path):
     inp = parallel_inputs()
     paths = _write(inp, tmp_path)
-    assert [p.name for p in paths] == T.table_file_names(inp["study"])
+    stems = ["table1_baseline", "table2_outcomes_by_visit", "table3_tests"]
+    assert [p.name for p in paths] == [f"{s}.{ext}" for s in stems for ext in T.TABLE_FORMATS]
     table2 = T.outcomes_by_visit_table(
         inp["study"], inp["outcomes"], inp["results"], inp["descriptives"]
     )

@@ -146,3 +146,22 @@ def test_single_arm_roster_may_omit_the_arm(tmp_path):
     validated = validate_study(study, participants, {"tug": tug})
     assert validated.participants["arm"].tolist() == ["training", "training"]
     assert isinstance(validated.quality, pd.DataFrame)
+
+
+def test_roster_ranges_are_one_table_for_validation_and_instruments(tmp_path):
+    """A child's weight passes both; a weight typed in grams fails both, with one range."""
+    from trialflow import instruments
+    from trialflow.roster import ROSTER_COLUMNS
+
+    rule = ROSTER_COLUMNS["weight_kg"]
+    item = (
+        instruments.instrument("back_extensor").roster_items().set_index("column").loc["weight_kg"]
+    )
+    assert (item["min"], item["max"]) == (rule.minimum, rule.maximum) == (10.0, 400.0)
+    roster = ROSTER.replace("63,F,162,70", "63,F,162,15").replace("58,F,155,58", "58,F,155,5800")
+    participants, raw = _study_inputs(tmp_path, roster=roster)
+    with pytest.raises(InputError) as info:
+        validate_study(STUDY, participants, raw)
+    assert [str(p).split("/")[-1] for p in info.value.problems] == [
+        "participants.csv, row 3, column 'weight_kg': got '5800'; expected a number from 10 to 400"
+    ]

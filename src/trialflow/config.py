@@ -2,6 +2,9 @@
 
 The YAML is validated against ``workflow/schemas/config.schema.yaml`` at workflow start;
 these classes turn one validated study mapping into objects that the pure functions take.
+:func:`config_problems` checks what JSON Schema cannot express (cross-field rules, outcome
+ids). The schema's enums and defaults are kept equal to the ``Literal`` types, the code's
+registries and the dataclass defaults below by ``tests/test_config.py``.
 """
 
 from __future__ import annotations
@@ -9,10 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-VISIT_ROLES = ("baseline", "treatment", "end_of_treatment", "follow_up")
-DESIGNS = ("parallel", "single_arm")
+Design = Literal["parallel", "single_arm"]
+VisitRole = Literal["baseline", "treatment", "end_of_treatment", "follow_up"]
+TestSelection = Literal["auto", "parametric", "nonparametric"]
+MultiplicityMethod = Literal["holm", "fdr_bh", "none"]
+MultiplicityFamily = Literal["primary_visit", "all_visits", "per_outcome"]
+
+#: Columns of the analysis data that trialflow makes itself: no covariate may take a name.
+RESERVED_COLUMNS = ("participant_id", "arm", "visit", "week", "outcome", "value", "baseline")
 
 
 @dataclass(frozen=True)
@@ -26,7 +35,7 @@ class Visit:
     id: str
     label: str
     week: float
-    role: str  # one of VISIT_ROLES
+    role: VisitRole
 
 
 @dataclass(frozen=True)
@@ -59,13 +68,13 @@ class InstrumentSpec:
 
 @dataclass(frozen=True)
 class Multiplicity:
-    method: str = "holm"  # holm | fdr_bh | none
-    family: str = "primary_visit"  # which comparisons share one adjustment; see the README
+    method: MultiplicityMethod = "holm"
+    family: MultiplicityFamily = "primary_visit"  # comparisons sharing one adjustment (README)
 
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    test_selection: str = "auto"  # auto | parametric | nonparametric
+    test_selection: TestSelection = "auto"
     alpha: float = 0.05
     primary_visit: str | None = None
     multiplicity: Multiplicity = field(default_factory=Multiplicity)
@@ -77,7 +86,7 @@ class AnalysisOptions:
 class Study:
     id: str
     title: str
-    design: str  # one of DESIGNS
+    design: Design
     data_dir: str
     arms: tuple[Arm, ...]
     visits: tuple[Visit, ...]
@@ -167,30 +176,84 @@ def studies_from_config(config: Mapping[str, Any]) -> dict[str, Study]:
 
 
 def config_problems(config: Mapping[str, Any]) -> list[str]:
-    """Cross-field rules JSON Schema cannot express, each naming the offending key."""
+    """Rules JSON Schema cannot express, each as ``<key path>: <what is wrong>``.
+
+    Cross-field rules (arms for the design, unique ids, increasing weeks, the primary
+    visit), minimal important differences that name no outcome of the study, and covariates
+    named like a column trialflow makes itself (:data:`RESERVED_COLUMNS`).
+    """
     problems = []
     for sid, raw in config["studies"].items():
         key = f"studies.{sid}"
-        arm_ids = [a["id"] for a in raw["arms"]]
-        visit_ids = [v["id"] for v in raw["visits"]]
-        if raw["design"] == "single_arm" and len(arm_ids) != 1:
+        problems += _design_problems(key, raw)
+        problems += _analysis_problems(key, raw)
+    return problems
+
+
+def _design_problems(key: str, raw: Mapping[str, Any]) -> list[str]:
+    problems = []
+    arm_ids = [a["id"] for a in raw["arms"]]
+    visit_ids = [v["id"] for v in raw["visits"]]
+    if raw["design"] == "single_arm" and len(arm_ids) != 1:
+        problems.append(f"{key}.arms: a single_arm design has exactly one arm, got {len(arm_ids)}")
+    if raw["design"] == "parallel" and len(arm_ids) < 2:
+        problems.append(f"{key}.arms: a parallel design needs at least two arms")
+    for name, ids in (("arms", arm_ids), ("visits", visit_ids)):
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            problems.append(f"{key}.{name}: duplicate id(s) {', '.join(duplicates)}")
+    weeks = [float(v["week"]) for v in raw["visits"]]
+    if weeks != sorted(weeks) or len(set(weeks)) != len(weeks):
+        problems.append(f"{key}.visits: weeks must increase from visit to visit, got {weeks}")
+    if raw["visits"][0]["role"] != "baseline":
+        problems.append(f"{key}.visits: the first visit must have role baseline")
+    return problems
+
+
+def _analysis_problems(key: str, raw: Mapping[str, Any]) -> list[str]:
+    problems = []
+    visit_ids = [v["id"] for v in raw["visits"]]
+    analysis = raw.get("analysis") or {}
+    primary = analysis.get("primary_visit")
+    if primary is not None and primary not in visit_ids:
+        problems.append(
+            f"{key}.analysis.primary_visit: '{primary}' is not one of the visits {visit_ids}"
+        )
+    for i, covariate in enumerate(raw.get("covariates") or ()):
+        if covariate in RESERVED_COLUMNS:
             problems.append(
-                f"{key}.arms: a single_arm design has exactly one arm, got {len(arm_ids)}"
+                f"{key}.covariates[{i}]: '{covariate}' is a column trialflow makes itself "
+                f"({', '.join(RESERVED_COLUMNS)}); rename the roster column"
             )
-        if raw["design"] == "parallel" and len(arm_ids) < 2:
-            problems.append(f"{key}.arms: a parallel design needs at least two arms")
-        for name, ids in (("arms", arm_ids), ("visits", visit_ids)):
-            duplicates = sorted({i for i in ids if ids.count(i) > 1})
-            if duplicates:
-                problems.append(f"{key}.{name}: duplicate id(s) {', '.join(duplicates)}")
-        weeks = [float(v["week"]) for v in raw["visits"]]
-        if weeks != sorted(weeks) or len(set(weeks)) != len(weeks):
-            problems.append(f"{key}.visits: weeks must increase from visit to visit, got {weeks}")
-        if raw["visits"][0]["role"] != "baseline":
-            problems.append(f"{key}.visits: the first visit must have role baseline")
-        primary = (raw.get("analysis") or {}).get("primary_visit")
-        if primary is not None and primary not in visit_ids:
+    mid = analysis.get("minimal_important_difference") or {}
+    try:
+        known = study_outcome_ids(raw)
+    except ValueError as err:  # an instrument's options are wrong: say so, check MIDs later
+        return [*problems, f"{key}.instruments: {err}"]
+    for outcome in mid:
+        if outcome not in known:
             problems.append(
-                f"{key}.analysis.primary_visit: '{primary}' is not one of the visits {visit_ids}"
+                f"{key}.analysis.minimal_important_difference.{outcome}: no outcome of this "
+                f"study has this id; its outcomes are {', '.join(known)}"
             )
     return problems
+
+
+def study_outcome_ids(raw: Mapping[str, Any]) -> list[str]:
+    """Outcome ids a study's instruments score: ``<instrument id>_<score>``, config order.
+
+    Parameters
+    ----------
+    raw : mapping
+        One validated ``studies.<id>`` mapping of the config.
+    """
+    from trialflow import instruments  # scorers load their definition files: only when asked
+
+    ids = []
+    for instrument_id, spec in raw["instruments"].items():
+        options = dict(spec.get("options") or {})
+        if spec["type"] == "measures":
+            options["measures"] = {k: dict(v) for k, v in (spec.get("measures") or {}).items()}
+        scores = instruments.outcomes(spec["type"], **options)["score"]
+        ids += [f"{instrument_id}_{score}" for score in scores]
+    return ids

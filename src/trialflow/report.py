@@ -23,14 +23,10 @@ from markupsafe import Markup
 
 from trialflow.config import Study
 from trialflow.figures import MANIFEST
-from trialflow.tables import (
-    TEST_NAMES,
-    Table,
-    _clean_results,
-    build_study_tables,
-    outcome_labels,
-    table_html,
-)
+from trialflow.reported import TEST_NAMES, outcome_labels
+from trialflow.stats.contract import MODEL_FIT_COLUMNS, typed_results
+from trialflow.stats.mmrm_analysis import covariance_label, inference_text
+from trialflow.tables import Table, build_study_tables, table_html
 
 __all__ = [
     "SOFTWARE",
@@ -69,58 +65,6 @@ def software_versions(packages: Sequence[str] = SOFTWARE) -> dict[str, str]:
     return versions
 
 
-def _mmrm_parts(results: pd.DataFrame) -> list[dict[str, str]]:
-    """Split each fitted ``mmrm`` row's note (``MMRM <model>; covariance <structure>; ...;
-    estimand: <text>``) into its parts."""
-    res = _clean_results(results)
-    parsed = []
-    rows = res.loc[res["analysis"] == "mmrm", ["outcome", "note"]]
-    for outcome, note in rows.itertuples(index=False):
-        if not note or note.startswith("MMRM not fitted"):
-            continue
-        parts: dict[str, str] = {"outcome": outcome, "note": note}
-        other = []
-        for part in (p.strip() for p in note.split(";")):
-            covariance = re.match(r"covariance\s*[=:]?\s*(.+)$", part)
-            if part.startswith("MMRM "):
-                parts["model"] = part[len("MMRM ") :]
-            elif covariance:
-                parts["covariance"] = covariance.group(1).strip()
-            elif part.startswith("estimand"):
-                parts["estimand"] = part.split(":", 1)[-1].strip()
-            elif part:
-                other.append(part)
-        parts["other"] = "; ".join(other)
-        parsed.append(parts)
-    return parsed
-
-
-def mmrm_covariance_used(results: pd.DataFrame, study: Study) -> dict[str, int]:
-    """Covariance structures the MMRM used, from the notes of the ``mmrm`` rows.
-
-    A note names it as ``covariance <structure>`` (also ``covariance=...`` or
-    ``covariance: ...``); failing that, the first of the study's candidate structures that
-    the note mentions.
-
-    Returns
-    -------
-    dict
-        Structure (as written in the note) to the number of outcomes whose model used it (one
-        fit per outcome gives several rows), in first-seen order.
-    """
-    used: dict[str, set[str]] = {}
-    for parts in _mmrm_parts(results):
-        structure = parts.get("covariance")
-        if structure is None:
-            named = [
-                c for c in study.analysis.mmrm_covariance if re.search(rf"\b{c}\b", parts["note"])
-            ]
-            structure = named[0] if named else None
-        if structure is not None:
-            used.setdefault(structure, set()).add(parts["outcome"])
-    return {structure: len(outcomes) for structure, outcomes in used.items()}
-
-
 def _join(items: Sequence[str]) -> str:
     items = list(items)
     if len(items) <= 1:
@@ -128,36 +72,76 @@ def _join(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def mmrm_covariance_used(model_fits: pd.DataFrame | None) -> dict[str, int]:
+    """Covariance structures the converged MMRMs used, from ``model_fits.csv``.
+
+    Returns
+    -------
+    dict
+        Printed structure name (e.g. ``unstructured (UN)``) to the number of outcomes whose
+        model used it, in outcome order.
+    """
+    used: dict[str, int] = {}
+    for name in _converged(model_fits)["covariance"]:
+        label = covariance_label(name)
+        used[label] = used.get(label, 0) + 1
+    return used
+
+
+def _converged(model_fits: pd.DataFrame | None) -> pd.DataFrame:
+    if model_fits is None:
+        return pd.DataFrame(columns=list(MODEL_FIT_COLUMNS))
+    fits = model_fits[model_fits["analysis"] == "mmrm"]
+    return fits[fits["status"] == "converged"]
+
+
 def methods_paragraphs(
-    study: Study, results: pd.DataFrame, versions: Mapping[str, str]
+    study: Study,
+    results: pd.DataFrame,
+    versions: Mapping[str, str],
+    model_fits: pd.DataFrame | None = None,
 ) -> list[str]:
-    """The methods section, generated from the configuration and what ``results`` contains.
+    """The methods section, generated from the configuration and what the analysis found.
 
     Parameters
     ----------
     study : Study
     results : pandas.DataFrame
-        ``results.csv`` rows (which analyses ran; MMRM covariance from their notes).
+        ``results.csv`` rows (which analyses ran).
     versions : mapping
         Package name to version, e.g. from :func:`software_versions`.
+    model_fits : pandas.DataFrame, optional
+        ``model_fits.csv`` (the MMRM's formula, covariance used and estimand).
 
     Returns
     -------
     list of str
         Plain-text paragraphs (escaped by the template).
     """
-    res = _clean_results(results)
+    res = typed_results(results)
     used = set(res["analysis"])
-    opts = study.analysis
+    paragraphs = [
+        _design_paragraph(study, model_fits),
+        _classic_paragraph(study, used),
+        _models_paragraph(study, res, model_fits),
+        _responders_paragraph(study, used),
+        _multiplicity_paragraph(study),
+        _missing_data_paragraph(used),
+        _standardised_paragraph(study),
+        _analyses_paragraph(used),
+        _software_paragraph(versions),
+    ]
+    return [p for p in paragraphs if p]
+
+
+def _design_paragraph(study: Study, model_fits: pd.DataFrame | None) -> str:
+    """Design and estimand (the MMRM's estimand when a model was fitted)."""
     arms = [a.label for a in study.arms]
     ref = study.reference_arm.label
     visits = _join(
         [f"{v.label} (week {v.week:g}, {v.role.replace('_', ' ')})" for v in study.visits]
     )
     primary = study.primary_visit.label
-    paragraphs = []
-    mmrm = _mmrm_parts(results)
-    estimands = list(dict.fromkeys(p["estimand"] for p in mmrm if "estimand" in p))
     if study.design == "parallel":
         design = (
             f"Design: parallel-group trial with {len(arms)} arms ({_join(arms)}; reference "
@@ -170,17 +154,21 @@ def methods_paragraphs(
         )
     else:
         design = f"Design: single-arm study ({_join(arms)}); visits {visits}."
+        persisted = (
+            f", and whether it persisted at {study.follow_up.label}." if study.follow_up else "."
+        )
         estimand = (
             f"Estimand: the mean change from baseline to {primary} in enrolled participants"
-            + (
-                f", and whether it persisted at {study.follow_up.label}."
-                if study.follow_up
-                else "."
-            )
+            + persisted
         )
+    estimands = list(dict.fromkeys(_converged(model_fits)["estimand"]))
     if estimands:
         estimand = "Estimand (as fitted by the MMRM): " + "; ".join(estimands) + "."
-    paragraphs.append(f"{design} {estimand}")
+    return f"{design} {estimand}"
+
+
+def _classic_paragraph(study: Study, used: set[str]) -> str:
+    opts = study.analysis
     selection = {
         "auto": (
             "chosen per comparison by the Shapiro-Wilk test of the analysed values "
@@ -188,7 +176,7 @@ def methods_paragraphs(
         ),
         "parametric": "parametric throughout (test_selection = parametric)",
         "nonparametric": "non-parametric throughout (test_selection = nonparametric)",
-    }.get(opts.test_selection, opts.test_selection)
+    }[opts.test_selection]
     classic = []
     if used & {"paired_t", "wilcoxon_signed_rank"}:
         classic.append(
@@ -198,11 +186,16 @@ def methods_paragraphs(
         classic.append("between-arm differences with Welch's t-test or the Mann-Whitney U test")
     if used & {"rm_anova", "friedman"}:
         classic.append("change over all visits with repeated-measures ANOVA or the Friedman test")
-    if classic:
-        paragraphs.append(
-            f"Classic tests: {_join(classic)}; the parametric or non-parametric version was "
-            f"{selection}. Two-sided tests at alpha = {opts.alpha:g}."
-        )
+    if not classic:
+        return ""
+    return (
+        f"Classic tests: {_join(classic)}; the parametric or non-parametric version was "
+        f"{selection}. Two-sided tests at alpha = {opts.alpha:g}."
+    )
+
+
+def _models_paragraph(study: Study, res: pd.DataFrame, model_fits: pd.DataFrame | None) -> str:
+    used = set(res["analysis"])
     models = []
     if "ancova" in used:
         covs = ", ".join(study.covariates)
@@ -211,51 +204,78 @@ def methods_paragraphs(
             f"value{' and ' + covs if covs else ''}"
         )
     if "mmrm" in used:
-        found = mmrm_covariance_used(results, study)
-        candidates = _join(list(opts.mmrm_covariance))
-        if found:
-            cov = "covariance structure used: " + _join(
-                [
-                    f"{name} ({count} {'outcome' if count == 1 else 'outcomes'})"
-                    for name, count in found.items()
-                ]
-            )
-        else:
-            cov = f"covariance structure chosen from {candidates}"
-        model = _join(list(dict.fromkeys(p["model"] for p in mmrm if "model" in p)))
-        extra = list(dict.fromkeys(p["other"] for p in mmrm if p.get("other")))
-        details = "; ".join(filter(None, [model, cov, *extra]))
-        not_fitted = int(
-            ((res["analysis"] == "mmrm") & res["note"].str.startswith("MMRM not fitted")).sum()
+        models.append(_mmrm_sentence(study, res, model_fits))
+    return "Models: " + "; ".join(models) + "." if models else ""
+
+
+def _mmrm_sentence(study: Study, res: pd.DataFrame, model_fits: pd.DataFrame | None) -> str:
+    """``a mixed model for repeated measures (MMRM: <model>; <covariance>; ...)``."""
+    candidates = _join(list(study.analysis.mmrm_covariance))
+    found = mmrm_covariance_used(model_fits)
+    if found:
+        cov = "covariance structure used: " + _join(
+            [
+                f"{name} ({count} {'outcome' if count == 1 else 'outcomes'})"
+                for name, count in found.items()
+            ]
         )
-        models.append(
-            f"a mixed model for repeated measures (MMRM: {details}; candidate structures in "
-            f"order of preference: {candidates}"
-            + (f"; {not_fitted} comparisons not fitted, see results.csv" if not_fitted else "")
-            + ")"
-        )
-    if models:
-        paragraphs.append("Models: " + "; ".join(models) + ".")
-    if "responder" in used:
-        mids = ", ".join(f"{k} {v:g}" for k, v in opts.minimal_important_difference.items())
-        paragraphs.append(
-            "Responders: the proportion of participants whose change from baseline reached the "
-            "minimal important difference"
-            + (f" ({mids})" if mids else "")
-            + (" was compared between arms." if study.design == "parallel" else ", with its CI.")
-        )
-    method = {
-        "holm": "Holm",
-        "fdr_bh": "Benjamini-Hochberg false-discovery-rate",
-        "none": "no",
-    }.get(opts.multiplicity.method, opts.multiplicity.method)
-    if opts.multiplicity.method == "none":
-        paragraphs.append("Multiplicity: p-values are not adjusted for multiple comparisons.")
     else:
-        paragraphs.append(
-            f"Multiplicity: {method} adjustment within the family "
-            f"'{opts.multiplicity.family.replace('_', ' ')}' (adjusted p printed as adj. p)."
+        cov = f"covariance structure chosen from {candidates}"
+    fits = _converged(model_fits)
+    scope = {"post_baseline": "post-baseline visits", "all": "all visits"}
+    model = _join(
+        list(
+            dict.fromkeys(
+                f"{f} over {scope[v]}"
+                for f, v in zip(fits["formula"], fits["visit_scope"], strict=True)
+            )
         )
+    )
+    inference = list(
+        dict.fromkeys(
+            inference_text(m, d) for m, d in zip(fits["method"], fits["ddf"], strict=True)
+        )
+    )
+    details = "; ".join(filter(None, [model, cov, *inference]))
+    mmrm_rows = res[res["analysis"] == "mmrm"]
+    not_fitted = 0
+    if model_fits is not None:
+        unfitted = set(model_fits.loc[model_fits["status"] != "converged", "outcome"])
+        not_fitted = int(mmrm_rows["outcome"].isin(unfitted).sum())
+    return (
+        f"a mixed model for repeated measures (MMRM: {details}; candidate structures in "
+        f"order of preference: {candidates}"
+        + (f"; {not_fitted} comparisons not fitted, see results.csv" if not_fitted else "")
+        + ")"
+    )
+
+
+def _responders_paragraph(study: Study, used: set[str]) -> str:
+    if "responder" not in used:
+        return ""
+    mids = ", ".join(f"{k} {v:g}" for k, v in study.analysis.minimal_important_difference.items())
+    return (
+        "Responders: the proportion of participants whose change from baseline reached the "
+        "minimal important difference"
+        + (f" ({mids})" if mids else "")
+        + (" was compared between arms." if study.design == "parallel" else ", with its CI.")
+    )
+
+
+def _multiplicity_paragraph(study: Study) -> str:
+    multiplicity = study.analysis.multiplicity
+    if multiplicity.method == "none":
+        return "Multiplicity: p-values are not adjusted for multiple comparisons."
+    method = {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg false-discovery-rate"}[
+        multiplicity.method
+    ]
+    return (
+        f"Multiplicity: {method} adjustment within the family "
+        f"'{multiplicity.family.replace('_', ' ')}' (adjusted p printed as adj. p)."
+    )
+
+
+def _missing_data_paragraph(used: set[str]) -> str:
     complete = _join(
         [n for a, n in (("paired_t", "classic tests"), ("ancova", "ANCOVA")) if a in used]
     )
@@ -269,22 +289,26 @@ def methods_paragraphs(
         missing += (
             " The MMRM uses every observed visit, which is valid when data are missing at random."
         )
-    paragraphs.append(missing)
-    paragraphs.append(
-        "Standardised effects (forest plot): "
-        + (
-            "mean change divided by the baseline SD."
-            if study.design == "single_arm"
-            else "the between-arm difference divided by the pooled baseline SD of the two arms "
-            "(a Cohen's d on the baseline scale), signed so that positive means improvement."
-        )
+    return missing
+
+
+def _standardised_paragraph(study: Study) -> str:
+    return "Standardised effects (forest plot): " + (
+        "mean change divided by the baseline SD."
+        if study.design == "single_arm"
+        else "the between-arm difference divided by the pooled baseline SD of the two arms "
+        "(a Cohen's d on the baseline scale), signed so that positive means improvement."
     )
+
+
+def _analyses_paragraph(used: set[str]) -> str:
     names = sorted(TEST_NAMES.get(a, a.replace("_", " ")) for a in used if a)
-    if names:
-        paragraphs.append("Analyses in results.csv: " + ", ".join(names) + ".")
+    return "Analyses in results.csv: " + ", ".join(names) + "." if names else ""
+
+
+def _software_paragraph(versions: Mapping[str, str]) -> str:
     software = ", ".join(f"{k} {v}" for k, v in versions.items() if k != "python")
-    paragraphs.append(f"Software: Python {versions.get('python', '')}; {software}.")
-    return paragraphs
+    return f"Software: Python {versions.get('python', '')}; {software}."
 
 
 def frame_html(frame: pd.DataFrame | None, empty: str = "Not available.") -> Markup:
@@ -353,6 +377,7 @@ def render_report(
     data_quality: pd.DataFrame | None = None,
     scoring_summary: pd.DataFrame | None = None,
     versions: Mapping[str, str] | None = None,
+    model_fits: pd.DataFrame | None = None,
 ) -> str:
     """The report as one HTML string.
 
@@ -371,6 +396,8 @@ def render_report(
         Rendered as they are (every column).
     versions : mapping, optional
         Software versions; :func:`software_versions` when not given.
+    model_fits : pandas.DataFrame, optional
+        ``model_fits.csv``, for the methods section.
 
     Returns
     -------
@@ -399,7 +426,7 @@ def render_report(
         study=study,
         design_text=design,
         versions=versions,
-        methods=methods_paragraphs(study, results, versions),
+        methods=methods_paragraphs(study, results, versions, model_fits),
         tables=[{"name": t.name, "title": t.title, "html": Markup(table_html(t))} for t in tables],
         figures=list(figures),
         outcome_figures=outcome_figures,
@@ -422,6 +449,7 @@ def write_report(
     scoring_summary: pd.DataFrame | None = None,
     versions: Mapping[str, str] | None = None,
     table1: pd.DataFrame | None = None,
+    model_fits: pd.DataFrame | None = None,
 ) -> Path:
     """Build the tables, read the figures and write ``report.html``.
 
@@ -440,6 +468,8 @@ def write_report(
         Software versions; :func:`software_versions` when not given.
     table1 : pandas.DataFrame, optional
         Long Table 1 from ``trialflow.stats.table1``.
+    model_fits : pandas.DataFrame, optional
+        ``model_fits.csv`` (the MMRM facts the methods section states).
 
     Returns
     -------
@@ -457,6 +487,7 @@ def write_report(
         data_quality,
         scoring_summary,
         versions,
+        model_fits,
     )
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -94,25 +94,8 @@ def score_study(
         scored = instruments.score(spec.type, _with_roster(frame, participants, roster), **options)
         meta = instruments.outcomes(spec.type, **options)
         analysed = meta[meta["analysed"]]
-        algorithm = "; ".join(dict.fromkeys(analysed["algorithm"]))
-        score_names = list(analysed["score"])
-
-        meta_parts.append(
-            pd.DataFrame(
-                {
-                    "outcome": [f"{spec.id}_{s}" for s in score_names],
-                    "instrument": spec.id,
-                    "instrument_type": spec.type,
-                    "score": score_names,
-                    "label": analysed["label"].to_numpy(),
-                    "unit": analysed["unit"].to_numpy(),
-                    "higher_is_better": analysed["higher_is_better"].astype(bool).to_numpy(),
-                    "algorithm": analysed["algorithm"].to_numpy(),
-                }
-            )
-        )
-
-        values = scored[score_names].astype(float)
+        meta_parts.append(_outcome_metadata(spec, analysed))
+        values = scored[list(analysed["score"])].astype(float)
         melted = (
             pd.concat([frame[["participant_id", "visit"]], values], axis=1)
             .melt(id_vars=["participant_id", "visit"], var_name="score", value_name="value")
@@ -121,28 +104,8 @@ def score_study(
         melted["instrument"] = spec.id
         melted["outcome"] = spec.id + "_" + melted["score"]
         long_parts.append(melted[list(SCORE_COLUMNS)])
-
-        item_columns = [
-            c for c in instruments.items(spec.type, **options)["column"] if c in frame.columns
-        ]
-        blank = frame[item_columns].isna()
-        for visit in study.visit_ids:
-            in_visit = (frame["visit"] == visit).to_numpy()
-            scored_cells = values[in_visit].notna()
-            summary_rows.append(
-                {
-                    "instrument": spec.id,
-                    "instrument_type": spec.type,
-                    "visit": visit,
-                    "n_rows": int(in_visit.sum()),
-                    "items_missing": int(blank[in_visit].sum().sum()),
-                    "rows_with_missing_items": int(blank[in_visit].any(axis=1).sum()),
-                    "scores_scored": int(scored_cells.sum().sum()),
-                    "scales_not_scored": int((~scored_cells).sum().sum()),
-                    "rows_fully_scored": int(scored_cells.all(axis=1).sum()),
-                    "algorithm": algorithm,
-                }
-            )
+        algorithm = "; ".join(dict.fromkeys(analysed["algorithm"]))
+        summary_rows += _summary_rows(spec, frame, values, study, options, algorithm)
 
     scores_long = (
         pd.concat(long_parts, ignore_index=True)
@@ -162,3 +125,49 @@ def score_study(
     )
     summary = pd.DataFrame(summary_rows, columns=list(SUMMARY_COLUMNS))
     return scores_long, outcomes_meta, summary
+
+
+def _outcome_metadata(spec, analysed: pd.DataFrame) -> pd.DataFrame:
+    """One row per analysed score of an instrument: ``outcome = <instrument id>_<score>``."""
+    score_names = list(analysed["score"])
+    return pd.DataFrame(
+        {
+            "outcome": [f"{spec.id}_{s}" for s in score_names],
+            "instrument": spec.id,
+            "instrument_type": spec.type,
+            "score": score_names,
+            "label": analysed["label"].to_numpy(),
+            "unit": analysed["unit"].to_numpy(),
+            "higher_is_better": analysed["higher_is_better"].astype(bool).to_numpy(),
+            "algorithm": analysed["algorithm"].to_numpy(),
+        }
+    )
+
+
+def _summary_rows(
+    spec, frame: pd.DataFrame, values: pd.DataFrame, study: Study, options, algorithm: str
+) -> list[dict]:
+    """Per visit: blank item cells and score cells scored or left missing."""
+    item_columns = [
+        c for c in instruments.items(spec.type, **options)["column"] if c in frame.columns
+    ]
+    blank = frame[item_columns].isna()
+    rows = []
+    for visit in study.visit_ids:
+        in_visit = (frame["visit"] == visit).to_numpy()
+        scored_cells = values[in_visit].notna()
+        rows.append(
+            {
+                "instrument": spec.id,
+                "instrument_type": spec.type,
+                "visit": visit,
+                "n_rows": int(in_visit.sum()),
+                "items_missing": int(blank[in_visit].sum().sum()),
+                "rows_with_missing_items": int(blank[in_visit].any(axis=1).sum()),
+                "scores_scored": int(scored_cells.sum().sum()),
+                "scales_not_scored": int((~scored_cells).sum().sum()),
+                "rows_fully_scored": int(scored_cells.all(axis=1).sum()),
+                "algorithm": algorithm,
+            }
+        )
+    return rows

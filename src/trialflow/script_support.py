@@ -50,8 +50,8 @@ def study_of(smk) -> Study:
 def read_named_inputs(inputs, names: Iterable[str]) -> dict[str, pd.DataFrame]:
     """Read a job's standard named inputs, each with the reader its format needs.
 
-    ``participants`` comes from the ``validated`` directory; ``results`` keeps the results
-    contract's types; parquet and other CSV inputs are read as they are.
+    ``participants`` comes from the ``validated`` directory; ``results`` and ``model_fits``
+    keep their contract's types; parquet and other CSV inputs are read as they are.
     """
     frames = {}
     for name in names:
@@ -63,6 +63,10 @@ def read_named_inputs(inputs, names: Iterable[str]) -> dict[str, pd.DataFrame]:
             from trialflow.stats.results import read_results_csv
 
             frames[name] = read_results_csv(inputs.results)
+        elif name == "model_fits":
+            from trialflow.stats.results import read_model_fits_csv
+
+            frames[name] = read_model_fits_csv(inputs.model_fits)
         elif str(inputs[name]).endswith(".parquet"):
             frames[name] = read_parquet(inputs[name])
         else:

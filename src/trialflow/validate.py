@@ -17,13 +17,10 @@ from trialflow import instruments
 from trialflow.config import InstrumentSpec, Study
 from trialflow.errors import InputError, InputProblem
 from trialflow.io import SOURCE_COLUMNS
+from trialflow.roster import ROSTER_COLUMNS
 
-SEXES = ("F", "M")
-ETHNICITIES = ("caucasian", "african_american", "ne_asian", "se_asian", "other")
-
-# Roster columns trialflow knows, with their plausible ranges. Anything else is kept as is
-# (a covariate, say) and checked only if the config names it.
-_ROSTER_NUMERIC = {"age": (0.0, 120.0), "height_cm": (50.0, 250.0), "weight_kg": (20.0, 300.0)}
+# Roster columns trialflow knows are checked against trialflow.roster.ROSTER_COLUMNS.
+# Anything else is kept as is (a covariate, say) and checked only if the config names it.
 
 
 @dataclass(frozen=True)
@@ -133,26 +130,37 @@ def validate_participants(
             )
         )
     _check_allowed(frame, "arm", study.arm_ids, problems, required=True)
-    if "sex" in frame.columns:
-        _check_allowed(frame, "sex", list(SEXES), problems, required="sex" in required)
-    if "ethnicity" in frame.columns:
-        _check_allowed(frame, "ethnicity", list(ETHNICITIES), problems, required=False)
+    _check_known_roster_columns(frame, required, problems, kind="categorical")
     if "last_visit" in frame.columns:
         _check_allowed(frame, "last_visit", study.visit_ids, problems, required=False)
-    for column, (low, high) in _ROSTER_NUMERIC.items():
-        if column in frame.columns:
-            numbers = _to_numbers(frame, column, f"a number from {low:g} to {high:g}", problems)
-            _check_range(frame, column, numbers, low, high, problems)
-            if column in required:
-                for index in frame.index[frame[column].isna()]:
-                    problems.append(InputProblem(*_where(frame, index), column, None, "a value"))
-            frame[column] = numbers
+    _check_known_roster_columns(frame, required, problems, kind="numeric")
     for covariate in study.covariates:
-        if covariate in frame.columns and covariate not in _ROSTER_NUMERIC:
+        if covariate in frame.columns and covariate not in ROSTER_COLUMNS:
             numbers = pd.to_numeric(frame[covariate], errors="coerce")
             if numbers.notna().sum() == frame[covariate].notna().sum():
                 frame[covariate] = numbers.astype(float)  # numeric covariate; else a factor
     return frame, problems
+
+
+def _check_known_roster_columns(
+    frame: pd.DataFrame, required: set[str], problems: list[InputProblem], kind: str
+) -> None:
+    """Type and check the roster columns of one ``kind`` (:data:`~trialflow.roster.ROSTER_COLUMNS`)."""
+    for column, rule in ROSTER_COLUMNS.items():
+        if column not in frame.columns or rule.kind != kind:
+            continue
+        if kind == "categorical":
+            allowed = list(rule.responses or ())
+            needed = column in required and not rule.optional
+            _check_allowed(frame, column, allowed, problems, required=needed)
+            continue
+        low, high = rule.minimum, rule.maximum
+        numbers = _to_numbers(frame, column, f"a number from {low:g} to {high:g}", problems)
+        _check_range(frame, column, numbers, low, high, problems)
+        if column in required:
+            for index in frame.index[frame[column].isna()]:
+                problems.append(InputProblem(*_where(frame, index), column, None, "a value"))
+        frame[column] = numbers
 
 
 def validate_instrument(

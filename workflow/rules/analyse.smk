@@ -19,6 +19,7 @@ rule analyse:
         validated="data/processed/{study}/validated",
     output:
         results="results/{study}/tables/results.csv",
+        model_fits="results/{study}/tables/model_fits.csv",
     log:
         "logs/{study}/analyse.log",
     conda:

@@ -95,6 +95,7 @@ rule report:
         validated="data/processed/{study}/validated",
         results="results/{study}/tables/results.csv",
         descriptives="results/{study}/tables/descriptives.csv",
+        model_fits="results/{study}/tables/model_fits.csv",
         data_quality="results/{study}/tables/data_quality.csv",
         scoring_summary="results/{study}/tables/scoring_summary.csv",
         figures="results/{study}/figures/figures.csv",

@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from trialflow.errors import InputError, InputProblem
+from trialflow.roster import ROSTER_COLUMNS
 
 ID_COLUMNS = ("participant_id", "visit")
 SOURCE_COLUMNS = ("source_file", "source_row")
@@ -359,16 +360,15 @@ class Instrument:
 
 
 def roster_item_rows() -> dict[str, dict[str, Any]]:
-    """Item-table rows for the roster columns instruments read (ranges of the raw contract)."""
+    """Item-table rows for the roster columns instruments read (:data:`ROSTER_COLUMNS`)."""
     return {
-        "age": item_row("age", kind="numeric", minimum=0, maximum=120),
-        "sex": item_row("sex", kind="categorical", responses=("F", "M")),
-        "height_cm": item_row("height_cm", kind="numeric", minimum=50, maximum=250),
-        "weight_kg": item_row("weight_kg", kind="numeric", minimum=10, maximum=400),
-        "ethnicity": item_row(
-            "ethnicity",
-            kind="categorical",
-            required=False,
-            responses=("caucasian", "african_american", "ne_asian", "se_asian", "other"),
-        ),
+        name: item_row(
+            name,
+            kind=column.kind,
+            required=not column.optional,
+            responses=column.responses,
+            minimum=column.minimum,
+            maximum=column.maximum,
+        )
+        for name, column in ROSTER_COLUMNS.items()
     }

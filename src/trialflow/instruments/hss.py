@@ -24,14 +24,6 @@ CATEGORICAL = (
     "muscle_strength",
     "walking_aid",
 )
-NUMERIC = (
-    "rom_arc_deg",
-    "flexion_deformity_deg",
-    "instability_deg",
-    "extension_lag_deg",
-    "varus_deg",
-    "valgus_deg",
-)
 # CSV column order of docs/architecture.md
 COLUMNS = (
     "pain_walking",

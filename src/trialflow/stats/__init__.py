@@ -1,7 +1,10 @@
-"""Descriptives, classic tests, ANCOVA, single-arm analyses, responders, multiplicity and the
-results contract (the MMRM lives in :mod:`trialflow.stats.mmrm`)."""
+"""Descriptives, classic tests, ANCOVA, single-arm analyses, responders, multiplicity, the
+results contract, and the statistics the figures draw (mean CI, standardised effects,
+participant flow, Q-Q points). The MMRM engine lives in :mod:`trialflow.stats.mmrm`, the
+study's MMRM analysis in :mod:`trialflow.stats.mmrm_analysis`."""
 
 from .ancova import ancova, ancova_by_visit
+from .attendance import flow_counts
 from .between import (
     baseline_categorical,
     between_group,
@@ -11,9 +14,10 @@ from .between import (
     welch_t,
 )
 from .contract import RESULT_COLUMNS
-from .descriptives import descriptives
+from .descriptives import descriptives, mean_ci
+from .effects import baseline_sd, pooled_sd, standardise
 from .multiplicity import p_adjust
-from .normality import change_pairs, normality, shapiro_wilk
+from .normality import change_pairs, normality, qq_points, shapiro_wilk
 from .paired import paired_t, wilcoxon_signed_rank, within_group
 from .responders import is_responder, newcombe_interval, responders, wilson_interval
 from .results import (
@@ -33,6 +37,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "adjust_family",
     "analyse_study",
+    "baseline_sd",
     "read_results_csv",
     "ancova",
     "ancova_by_visit",
@@ -43,16 +48,20 @@ __all__ = [
     "descriptives",
     "family_members",
     "fisher_exact_p",
+    "flow_counts",
     "friedman",
     "hodges_lehmann_paired",
     "hodges_lehmann_shift",
     "is_responder",
     "mann_whitney",
+    "mean_ci",
     "newcombe_interval",
     "normality",
     "p_adjust",
     "paired_t",
+    "pooled_sd",
     "pairwise_visits",
+    "qq_points",
     "rank_sum_test",
     "responders",
     "rm_anova",
@@ -61,6 +70,7 @@ __all__ = [
     "signed_rank_test",
     "single_arm_analyses",
     "sort_results",
+    "standardise",
     "table1",
     "welch_t",
     "wilcoxon_signed_rank",

@@ -15,6 +15,29 @@ from ._tidy import outcome_ids, wide_by_visit
 from .contract import ADJUSTED_MEAN_CONTRAST, between_contrast, empty_numbers, keyed_rows
 
 
+def _fit_with_arm_effect(y: np.ndarray, design: np.ndarray, names: list[str]):
+    """The OLS fit and the partial eta squared of the arm term (type II SS)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = sm.OLS(y, design).fit()
+        reduced = sm.OLS(
+            y, design[:, [i for i, name in enumerate(names) if not name.startswith("arm:")]]
+        ).fit()
+    ss_arm = reduced.ssr - fit.ssr
+    return fit, ss_arm / (ss_arm + fit.ssr) if ss_arm + fit.ssr > 0 else math.nan
+
+
+def _degenerate(design: np.ndarray, df_resid: int, all_arms_present: bool) -> str:
+    """Why the ANCOVA cannot be estimated, or ``""``."""
+    if not all_arms_present:
+        return "an arm has no complete cases"
+    if df_resid < 1:
+        return "no residual degrees of freedom"
+    if (np.linalg.matrix_rank(design) if len(design) else 0) < design.shape[1]:
+        return "singular design (a covariate is constant or collinear)"
+    return ""
+
+
 def ancova(
     data: pd.DataFrame,
     arms: list[str],
@@ -66,29 +89,14 @@ def ancova(
     contrasts = pd.DataFrame({"arm": arms[1:]})
     means = pd.DataFrame({"arm": arms})
     design, names = _design(complete, arms, covariates)
-    rank = np.linalg.matrix_rank(design) if len(design) else 0
     df_resid = len(complete) - design.shape[1]
-    problem = ""
-    if len(present) < len(arms):
-        problem = "an arm has no complete cases"
-    elif df_resid < 1:
-        problem = "no residual degrees of freedom"
-    elif rank < design.shape[1]:
-        problem = "singular design (a covariate is constant or collinear)"
+    problem = _degenerate(design, df_resid, all_arms_present=len(present) == len(arms))
     if problem:
         problem = "; ".join(filter(None, [problem, dropped]))
         rows = [empty_numbers(problem, n=len(complete)) for _ in arms[1:]]
         mean_rows = [empty_numbers(problem, n=counts.get(arm, 0)) for arm in arms]
         return _join(contrasts, rows), _join(means, mean_rows)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = sm.OLS(complete["value"].to_numpy(float), design).fit()
-        reduced = sm.OLS(
-            complete["value"].to_numpy(float),
-            design[:, [i for i, name in enumerate(names) if not name.startswith("arm:")]],
-        ).fit()
-    ss_arm = reduced.ssr - fit.ssr
-    partial_eta = ss_arm / (ss_arm + fit.ssr) if ss_arm + fit.ssr > 0 else math.nan
+    fit, partial_eta = _fit_with_arm_effect(complete["value"].to_numpy(float), design, names)
     q = stats.t.ppf(0.5 + conf_level / 2, df_resid)
     rows = []
     for arm in arms[1:]:

@@ -1,8 +1,10 @@
-"""The results contract: column order, empty rows and the contrast labels.
+"""The results contract: column order, empty rows, flags and the contrast labels.
 
 Every analysis function returns rows with the columns of :data:`NUMBER_COLUMNS`; the study
 level functions add the keys (:data:`KEY_COLUMNS`) and :func:`trialflow.stats.analyse_study`
-orders everything as :data:`RESULT_COLUMNS`.
+orders everything as :data:`RESULT_COLUMNS`. ``note`` is for people; code reads ``flags``
+(machine tokens, :data:`FLAGS`) and the model facts of ``model_fits.csv``
+(:data:`MODEL_FIT_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -27,8 +29,63 @@ NUMBER_COLUMNS = (
     "effect_size",
     "effect_size_name",
     "note",
+    "flags",
 )
 RESULT_COLUMNS = KEY_COLUMNS + NUMBER_COLUMNS
+TEXT_COLUMNS = (*KEY_COLUMNS, "effect_size_name", "note", "flags")
+NUMERIC_COLUMNS = tuple(c for c in RESULT_COLUMNS if c not in TEXT_COLUMNS)
+
+#: A rank test's interval that R's algorithm cannot resolve with heavily tied data: zero
+#: width or lower limit above upper (``note`` says so and names the interval to read).
+DEGENERATE_INTERVAL = "degenerate_interval"
+#: R's estimate lies just outside its own normal-approximation interval (heavy ties).
+ESTIMATE_OUTSIDE_INTERVAL = "estimate_outside_interval"
+#: Every token the ``flags`` column may hold (semicolon-separated).
+FLAGS = (DEGENERATE_INTERVAL, ESTIMATE_OUTSIDE_INTERVAL)
+
+#: ``model_fits.csv``: one row per fitted (or unfittable) model.
+MODEL_FIT_COLUMNS = (
+    "study",
+    "outcome",
+    "analysis",
+    "formula",
+    "visit_scope",  # post_baseline | all
+    "visits",  # the visits modelled, semicolon-separated
+    "status",  # converged | not_converged | not_fitted
+    "converged",
+    "covariance",  # the structure used
+    "covariance_tried",  # structures tried in order, semicolon-separated
+    "iterations",
+    "minus2_loglik",
+    "aic",
+    "bic",
+    "method",  # REML | ML
+    "ddf",
+    "ci_level",
+    "estimand",
+    "analysis_set",
+    "n_subjects",
+    "n_observations",
+    "n_fixed_parameters",
+    "n_covariance_parameters",
+    "note",
+)
+MODEL_FIT_TEXT_COLUMNS = (
+    "study",
+    "outcome",
+    "analysis",
+    "formula",
+    "visit_scope",
+    "visits",
+    "status",
+    "covariance",
+    "covariance_tried",
+    "method",
+    "ddf",
+    "estimand",
+    "analysis_set",
+    "note",
+)
 
 # Fixed order of the analyses inside one (outcome, visit): the deterministic row order.
 ANALYSIS_ORDER = (
@@ -58,6 +115,12 @@ def within_contrast(later: str, earlier: str) -> str:
     return f"{later} - {earlier}"
 
 
+def split_within_contrast(contrast: str) -> tuple[str, str]:
+    """Inverse of :func:`within_contrast`: ``(later, earlier)``."""
+    later, _, earlier = contrast.partition(" - ")
+    return later.strip(), earlier.strip()
+
+
 def between_contrast(arm: str, reference: str, change: str | None = None) -> str:
     """Label of a between-arm comparison, on values or on a change (``change`` label)."""
     label = f"{arm} - {reference}"
@@ -73,10 +136,24 @@ def split_between_contrast(contrast: str) -> tuple[str, str, str | None]:
     return arm, reference, change
 
 
+def join_flags(flags: Iterable[str]) -> str:
+    """Flags as the ``flags`` cell: distinct tokens in order, ``;``-separated."""
+    tokens = [f for f in flags if f]
+    unknown = [f for f in tokens if f not in FLAGS]
+    if unknown:
+        raise ValueError(f"unknown flags {unknown}; known: {FLAGS}")
+    return ";".join(dict.fromkeys(tokens))
+
+
+def has_flag(flags: object, flag: str) -> bool:
+    """Whether a ``flags`` cell holds ``flag``."""
+    return isinstance(flags, str) and flag in flags.split(";")
+
+
 def empty_numbers(note: str = "", n: float = math.nan, **values: Any) -> dict[str, Any]:
     """A numbers dict with every field empty except ``n``, ``note`` and ``values``."""
     row: dict[str, Any] = dict.fromkeys(NUMBER_COLUMNS, math.nan)
-    row.update(n=n, effect_size_name="", note=note)
+    row.update(n=n, effect_size_name="", note=note, flags="")
     row.update(values)
     return row
 
@@ -89,19 +166,27 @@ def numbers_frame(row: Mapping[str, Any]) -> pd.DataFrame:
 def keyed_rows(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Rows (keys plus numbers) as a DataFrame with exactly :data:`RESULT_COLUMNS`."""
     frame = pd.DataFrame(list(rows), columns=list(RESULT_COLUMNS))
-    return empty_results() if frame.empty else _typed(frame)
+    return empty_results() if frame.empty else typed_results(frame)
 
 
 def empty_results() -> pd.DataFrame:
     """A results table with no rows and the contract's columns and types."""
-    return _typed(pd.DataFrame(columns=list(RESULT_COLUMNS)))
+    return typed_results(pd.DataFrame(columns=list(RESULT_COLUMNS)))
 
 
-def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    numeric = [c for c in NUMBER_COLUMNS if c not in ("effect_size_name", "note")]
-    text = [c for c in RESULT_COLUMNS if c not in numeric]
+def typed_results(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with the contract's types: every contract column present, text as ``str``
+    (blank for missing), numbers as floats (NaN for missing or not a number).
+
+    Extra columns are kept; a contract column the frame lacks is added empty, so hand-made
+    results (a few columns) read like ``results.csv``.
+    """
     frame = frame.copy()
-    frame[numeric] = frame[numeric].astype("float64")
-    for column in text:
-        frame[column] = frame[column].fillna("").astype(str)
+    for column in TEXT_COLUMNS:
+        values = frame[column] if column in frame.columns else pd.Series("", index=frame.index)
+        frame[column] = values.astype(object).fillna("").astype(str)
+    for column in NUMERIC_COLUMNS:
+        values = frame[column] if column in frame.columns else math.nan
+        frame[column] = pd.to_numeric(pd.Series(values, index=frame.index), errors="coerce")
+        frame[column] = frame[column].astype("float64")
     return frame

@@ -1,9 +1,12 @@
-"""Descriptive statistics per outcome, arm and visit."""
+"""Descriptive statistics per outcome, arm and visit, and the t interval of a mean."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..config import Study
 
@@ -99,3 +102,39 @@ def summarise(values: np.ndarray) -> dict[str, float]:
         "min": float(x.min()),
         "max": float(x.max()),
     }
+
+
+def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean with a t-based confidence interval, ``mean ± t(1/2 + level/2, n-1) SD / sqrt(n)``.
+
+    The interval of R's ``t.test(x, conf.level = level)``, the one the within-arm paired
+    t-test reports for a change (figures draw it instead of a bootstrap interval, which
+    would depend on a random seed).
+
+    Parameters
+    ----------
+    values : sequence of float
+        Missing values are dropped.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    tuple
+        ``(mean, low, high, n)``; the interval is NaN for fewer than two values.
+
+    Examples
+    --------
+    >>> [round(float(v), 4) for v in mean_ci([1.0, 2.0, 3.0, 4.0])]
+    [2.5, 0.4457, 4.5543, 4.0]
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return (np.nan, np.nan, np.nan, 0)
+    mean = float(x.mean())
+    if n < 2:
+        return (mean, np.nan, np.nan, n)
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
+    return (mean, mean - half, mean + half, n)

@@ -1,38 +1,112 @@
-"""The MMRM analysis of a study in the results contract (``analysis = "mmrm"``).
+"""The MMRM analysis of a study: rows of the results contract (``analysis = "mmrm"``) and one
+row per model in ``model_fits.csv``.
 
 Parallel designs: ``value ~ baseline + arm * visit (+ covariates)`` over the post-baseline
 visits; one row per visit and non-reference arm with the LS-mean difference against the
 reference arm. Single-arm designs: ``value ~ visit (+ covariates)`` over all visits; one row
 per post-baseline visit against baseline, and follow-up against end of treatment.
 Covariance: the study's fallback order (``analysis.mmrm_covariance``), REML, Kenward-Roger.
+
+Data that cannot give a model (no reference arm after baseline, an arm without data at a
+visit, no more observations than parameters) are found before fitting and give rows with
+empty numbers and the reason in ``note``; a model that does not converge with any structure
+is a result too (``status = not_converged``). Anything else the engine raises is a bug and
+propagates.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..config import Study
-from .contract import RESULT_COLUMNS, between_contrast, within_contrast
-from .mmrm import ConvergenceError, MMRMResults, fit_mmrm
+from ..config import RESERVED_COLUMNS, Study
+from .contract import (
+    MODEL_FIT_COLUMNS,
+    RESULT_COLUMNS,
+    between_contrast,
+    empty_numbers,
+    within_contrast,
+)
+from .mmrm import ConvergenceError, MMRMControl, MMRMResults, fit_prepared, prepare_mmrm
+from .mmrm.covariance import get_structure
 
-__all__ = ["ESTIMAND_PARALLEL", "ESTIMAND_SINGLE_ARM", "mmrm_results"]
+__all__ = [
+    "ANALYSIS_SET",
+    "ESTIMAND_PARALLEL",
+    "ESTIMAND_SINGLE_ARM",
+    "MMRMAnalysis",
+    "analyse_mmrm",
+    "covariance_label",
+    "inference_text",
+    "mmrm_control",
+    "mmrm_results",
+]
 
 ESTIMAND_PARALLEL = (
-    "estimand: difference between arms in mean value at the visit (baseline-adjusted), "
+    "difference between arms in mean value at the visit (baseline-adjusted), "
     "hypothetical strategy for dropout, estimated under missing at random"
 )
 ESTIMAND_SINGLE_ARM = (
-    "estimand: mean change between the visits, hypothetical strategy for dropout, "
+    "mean change between the visits, hypothetical strategy for dropout, "
     "estimated under missing at random"
 )
-_RESERVED = {"participant_id", "arm", "visit", "week", "outcome", "value", "baseline"}
+#: Every randomised (enrolled) participant with data for the outcome.
+ANALYSIS_SET = "full_analysis"
+_DDF_TEXT = {
+    "kenward-roger": "Kenward-Roger df and adjusted SE",
+    "kenward-roger-linear": "Kenward-Roger df (linear variant) and adjusted SE",
+    "satterthwaite": "Satterthwaite df",
+}
+_CI_LEVEL = 0.95  # LS-mean differences use the engine's default alpha = 0.05
 
 
-def mmrm_results(analysis: pd.DataFrame, study: Study) -> pd.DataFrame:
-    """MMRM rows of ``results.csv`` for every outcome of ``analysis``.
+@dataclass(frozen=True)
+class MMRMAnalysis:
+    """The MMRM rows of a study.
+
+    Attributes
+    ----------
+    results : DataFrame
+        Rows of ``results.csv`` (:data:`~trialflow.stats.contract.RESULT_COLUMNS`).
+    fits : DataFrame
+        One row per outcome's model (:data:`~trialflow.stats.contract.MODEL_FIT_COLUMNS`).
+    """
+
+    results: pd.DataFrame
+    fits: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class _Model:
+    """One outcome's model as planned: data, formula and what the rows estimate."""
+
+    outcome: str
+    data: pd.DataFrame
+    formula: str
+    visit_scope: str  # "post_baseline" | "all"
+    visits: list[str]
+    estimand: str
+    reference: dict[str, str]
+    factors: tuple[str, ...]
+
+    @property
+    def description(self) -> str:
+        scope = "post-baseline visits" if self.visit_scope == "post_baseline" else "all visits"
+        return f"{self.formula} over {scope}"
+
+
+def mmrm_control(study: Study) -> MMRMControl:
+    """The engine options trialflow uses for ``study``: its covariance order, REML, KR."""
+    return MMRMControl(
+        covariance=tuple(study.analysis.mmrm_covariance), reml=True, ddf="kenward-roger"
+    )
+
+
+def analyse_mmrm(analysis: pd.DataFrame, study: Study) -> MMRMAnalysis:
+    """MMRM rows of ``results.csv`` and ``model_fits.csv`` for every outcome of ``analysis``.
 
     Parameters
     ----------
@@ -43,96 +117,158 @@ def mmrm_results(analysis: pd.DataFrame, study: Study) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame
-        Columns :data:`trialflow.stats.contract.RESULT_COLUMNS`, sorted by outcome, visit
-        (study order) and contrast. A model that cannot be fitted gives its rows with empty
-        numbers and the reason in ``note``.
+    MMRMAnalysis
+        ``results`` sorted by outcome, visit (study order) and contrast; ``fits`` one row per
+        outcome. A model that cannot be fitted gives its rows with empty numbers and the
+        reason in ``note``, and a fits row saying so.
     """
     rows: list[dict] = []
-    covariates = [c for c in study.covariates if c in analysis.columns and c not in _RESERVED]
+    fits: list[dict] = []
+    covariates = [
+        c for c in study.covariates if c in analysis.columns and c not in RESERVED_COLUMNS
+    ]
+    control = mmrm_control(study)
     for outcome, frame in analysis.groupby("outcome", sort=True):
         if study.design == "parallel":
-            found = _parallel(frame, study, covariates)
+            found, fit = _parallel(str(outcome), frame, study, covariates, control)
         else:
-            found = _single_arm(frame, study, covariates)
-        for row in found:
-            rows.append({"study": study.id, "outcome": outcome, "analysis": "mmrm", **row})
+            found, fit = _single_arm(str(outcome), frame, study, covariates, control)
+        rows += [{"study": study.id, "outcome": outcome, "analysis": "mmrm", **r} for r in found]
+        fits.append({**fit, "study": study.id})
     out = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
-    if out.empty:
-        return out
-    order = {visit: i for i, visit in enumerate(study.visit_ids)}
-    out["_visit"] = out["visit"].map(order)
-    out = out.sort_values(["outcome", "_visit", "contrast"], kind="stable").drop(columns="_visit")
-    return out.reset_index(drop=True)
+    if not out.empty:
+        order = {visit: i for i, visit in enumerate(study.visit_ids)}
+        out["_visit"] = out["visit"].map(order)
+        out = out.sort_values(["outcome", "_visit", "contrast"], kind="stable")
+        out = out.drop(columns="_visit").reset_index(drop=True)
+    return MMRMAnalysis(results=out, fits=pd.DataFrame(fits, columns=list(MODEL_FIT_COLUMNS)))
+
+
+def mmrm_results(analysis: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """The ``results.csv`` rows of :func:`analyse_mmrm` alone."""
+    return analyse_mmrm(analysis, study).results
 
 
 def _formula(base: str, covariates: list[str]) -> str:
     return " + ".join([base, *covariates])
 
 
-def _fit(data: pd.DataFrame, formula: str, study: Study, reference: dict, levels, factors):
-    """Fit, or return the reason it could not be fitted."""
+def _fit(model: _Model, control: MMRMControl) -> tuple[MMRMResults | None, str, tuple]:
+    """Fit the model, or say why it has no estimates (degenerate data, no convergence).
+
+    Returns the fit (or None), the reason for None, and the structures tried.
+    """
+    prepared = prepare_mmrm(
+        model.data,
+        model.formula,
+        subject="participant_id",
+        time="visit",
+        reference=model.reference,
+        factors=model.factors,
+        time_levels=model.visits,
+    )
+    if prepared.stats.n_obs <= prepared.stats.n_params:
+        return None, "MMRM not fitted: fewer observations than fixed-effect parameters", ()
     try:
-        return fit_mmrm(
-            data,
-            formula,
-            subject="participant_id",
-            time="visit",
-            covariance=tuple(study.analysis.mmrm_covariance),
-            ddf="kenward-roger",
-            reference=reference,
-            factors=factors,
-            time_levels=levels,
-        ), ""
+        result = fit_prepared(prepared, control)
     except ConvergenceError as err:
-        return None, f"MMRM not fitted: {err}"
-    except (ValueError, KeyError, np.linalg.LinAlgError, ArithmeticError) as err:
-        return None, f"MMRM not fitted: {err}"
+        return None, f"MMRM not fitted: {err}", tuple(a.structure for a in err.attempts)
+    return result, "", tuple(a.structure for a in result.attempts)
 
 
-def _note(result: MMRMResults, model: str, estimand: str) -> str:
+def _note(result: MMRMResults, model: _Model) -> str:
     tried = [a.structure for a in result.attempts]
     fallback = ""
     if len(tried) > 1:
         fallback = f" (after {', '.join(tried[:-1])} did not converge)"
     return (
-        f"MMRM {model}; covariance {result.covariance_structure.label}{fallback}; "
-        f"REML; Kenward-Roger df and adjusted SE; {estimand}"
+        f"MMRM {model.description}; covariance {result.covariance_structure.label}{fallback}; "
+        f"{inference_text(result.method, result.ddf)}; estimand: {model.estimand}"
     )
 
 
-def _row(visit, contrast, group, n, table_row, effect, note, effect_name="cohen_d_model") -> dict:
-    return {
-        "visit": visit,
-        "contrast": contrast,
-        "group": group,
-        "n": n,
-        "estimate": table_row["estimate"],
-        "se": table_row["se"],
-        "df": table_row["df"],
-        "ci_low": table_row["ci_low"],
-        "ci_high": table_row["ci_high"],
-        "statistic": table_row["t"],
-        "p_value": table_row["p_value"],
-        "p_adjusted": math.nan,
-        "effect_size": effect,
-        "effect_size_name": effect_name if np.isfinite(effect) else "",
-        "note": note,
-    }
-
-
-def _empty(visit, contrast, group, n, note) -> dict:
-    row = dict.fromkeys(RESULT_COLUMNS, math.nan)
-    for key in ("study", "outcome", "analysis"):
-        row.pop(key)
-    row.update(visit=visit, contrast=contrast, group=group, n=n, effect_size_name="", note=note)
+def _fit_row(
+    model: _Model, result: MMRMResults | None, why: str, tried: tuple, control: MMRMControl
+) -> dict:
+    """The ``model_fits.csv`` row of one outcome's model."""
+    row: dict = dict.fromkeys(MODEL_FIT_COLUMNS, math.nan)
+    row.update(
+        outcome=model.outcome,
+        analysis="mmrm",
+        formula=model.formula,
+        visit_scope=model.visit_scope,
+        visits=";".join(model.visits),
+        covariance="",
+        covariance_tried=";".join(tried),
+        converged=False,
+        method="REML" if control.reml else "ML",
+        ddf=control.ddf,
+        ci_level=_CI_LEVEL,
+        estimand=model.estimand,
+        analysis_set=ANALYSIS_SET,
+        n_subjects=model.data["participant_id"].nunique(),
+        n_observations=len(model.data),
+        note=why,
+    )
+    if result is None:
+        row["status"] = "not_converged" if tried else "not_fitted"
+        return row
+    row.update(
+        status="converged",
+        covariance=result.structure,
+        converged=True,
+        iterations=result.attempts[-1].iterations,
+        minus2_loglik=result.minus2_loglik,
+        aic=result.aic,
+        bic=result.bic,
+        n_subjects=result.n_subjects,
+        n_observations=result.n_obs,
+        n_fixed_parameters=len(result.params),
+        n_covariance_parameters=result.n_cov_params,
+    )
     return row
 
 
-def _parallel(frame: pd.DataFrame, study: Study, covariates: list[str]) -> list[dict]:
+def _row(visit, contrast, group, n, table_row, effect, note, effect_name="cohen_d_model") -> dict:
+    numbers = empty_numbers(
+        note,
+        n=n,
+        estimate=table_row["estimate"],
+        se=table_row["se"],
+        df=table_row["df"],
+        ci_low=table_row["ci_low"],
+        ci_high=table_row["ci_high"],
+        statistic=table_row["t"],
+        p_value=table_row["p_value"],
+        effect_size=effect,
+        effect_size_name=effect_name if np.isfinite(effect) else "",
+    )
+    return {"visit": visit, "contrast": contrast, "group": group, **numbers}
+
+
+def _empty(visit, contrast, group, n, note) -> dict:
+    return {"visit": visit, "contrast": contrast, "group": group, **empty_numbers(note, n=n)}
+
+
+def _parallel_problem(data: pd.DataFrame, reference: str, visits: list[str]) -> str:
+    """Why the parallel model cannot be estimated from ``data``, or ``""``."""
+    arms = set(data["arm"])
+    if reference not in arms or len(arms) < 2 or not visits:
+        return "MMRM not fitted: needs the reference arm, another arm and post-baseline data"
+    cells = set(zip(data["arm"], data["visit"], strict=True))
+    for visit in visits:
+        for arm in sorted(arms):
+            if (arm, visit) not in cells:
+                # the arm-by-visit effect of an empty cell is not estimable
+                return f"MMRM not fitted: no data in arm {arm} at visit {visit}"
+    return ""
+
+
+def _parallel(
+    outcome: str, frame: pd.DataFrame, study: Study, covariates: list[str], control: MMRMControl
+) -> tuple[list[dict], dict]:
     reference = study.reference_arm.id
-    arms = [a for a in study.arm_ids if a in set(frame["arm"].dropna())]
-    others = [a for a in arms if a != reference]
+    others = [a for a in study.arm_ids if a in set(frame["arm"].dropna()) and a != reference]
     post = [v.id for v in study.post_baseline]
     baseline = (
         frame.loc[frame["visit"] == study.baseline.id, ["participant_id", "value"]]
@@ -144,24 +280,29 @@ def _parallel(frame: pd.DataFrame, study: Study, covariates: list[str]) -> list[
     data = data.merge(baseline, on="participant_id", how="left")
     data = data.dropna(subset=["value", "baseline", "arm", *covariates])
     counts = data.groupby("visit")["participant_id"].nunique()
-    model = _formula("value ~ baseline + arm * visit", covariates)
-    contrasts = [(v, arm) for v in post for arm in (others or [a for a in study.arm_ids[1:]])]
     present_visits = [v for v in post if v in set(data["visit"])]
-    if reference not in arms or not others or not present_visits:
-        note = "MMRM not fitted: needs the reference arm, another arm and post-baseline data"
-        return [
-            _empty(v, between_contrast(arm, reference), "", int(counts.get(v, 0)), note)
-            for v, arm in contrasts
-        ]
-    result, why = _fit(
-        data, model, study, {"arm": reference}, present_visits, factors=("arm", "visit")
+    model = _Model(
+        outcome=outcome,
+        data=data,
+        formula=_formula("value ~ baseline + arm * visit", covariates),
+        visit_scope="post_baseline",
+        visits=present_visits,
+        estimand=ESTIMAND_PARALLEL,
+        reference={"arm": reference},
+        factors=("arm", "visit"),
     )
+    contrasts = [(v, arm) for v in post for arm in (others or study.arm_ids[1:])]
+    why = _parallel_problem(data, reference, present_visits)
+    result, tried = None, ()
+    if not why:
+        result, why, tried = _fit(model, control)
+    fit = _fit_row(model, result, why, tried, control)
     if result is None:
         return [
             _empty(v, between_contrast(arm, reference), "", int(counts.get(v, 0)), why)
             for v, arm in contrasts
-        ]
-    note = _note(result, f"{model} over post-baseline visits", ESTIMAND_PARALLEL)
+        ], fit
+    note = _note(result, model)
     diffs = result.lsmean_diffs("arm", by="visit", reference=reference)
     sigma = result.sigma
     rows = []
@@ -170,14 +311,19 @@ def _parallel(frame: pd.DataFrame, study: Study, covariates: list[str]) -> list[
         effect = item["estimate"] / math.sqrt(sigma.loc[visit, visit])
         label = between_contrast(item["level"], reference)
         rows.append(_row(visit, label, "", int(counts.get(visit, 0)), item, effect, note))
+    modelled = set(data["arm"])
     for v in post:
-        if v not in present_visits:
-            for arm in others:
+        for arm in others:
+            if arm not in modelled:
+                rows.append(_empty(v, between_contrast(arm, reference), "", 0, "no data in arm"))
+            elif v not in present_visits:
                 rows.append(_empty(v, between_contrast(arm, reference), "", 0, "no data at visit"))
-    return rows
+    return rows, fit
 
 
-def _single_arm(frame: pd.DataFrame, study: Study, covariates: list[str]) -> list[dict]:
+def _single_arm(
+    outcome: str, frame: pd.DataFrame, study: Study, covariates: list[str], control: MMRMControl
+) -> tuple[list[dict], dict]:
     group = study.arms[0].id if study.arms else ""
     base = study.baseline.id
     visits = study.visit_ids
@@ -188,16 +334,26 @@ def _single_arm(frame: pd.DataFrame, study: Study, covariates: list[str]) -> lis
     if eot is not None and fu is not None:
         pairs.append((fu.id, eot.id))
     present = [v for v in visits if v in set(data["visit"])]
-    model = _formula("value ~ visit", covariates)
+    model = _Model(
+        outcome=outcome,
+        data=data,
+        formula=_formula("value ~ visit", covariates),
+        visit_scope="all",
+        visits=present,
+        estimand=ESTIMAND_SINGLE_ARM,
+        reference={"visit": base},
+        factors=("visit",),
+    )
     usable = [(a, b) for a, b in pairs if a in present and b in present]
-    result, why = (None, "MMRM not fitted: needs baseline and a later visit")
+    result, why, tried = None, "MMRM not fitted: needs baseline and a later visit", ()
     if base in present and len(present) > 1:
-        result, why = _fit(data, model, study, {"visit": base}, present, factors=("visit",))
+        result, why, tried = _fit(model, control)
+    fit = _fit_row(model, result, why, tried, control)
     if result is None:
         return [
             _empty(a, within_contrast(a, b), group, int(counts.get(a, 0)), why) for a, b in pairs
-        ]
-    note = _note(result, f"{model} over all visits", ESTIMAND_SINGLE_ARM)
+        ], fit
+    note = _note(result, model)
     grid, lc = result.lsmeans_matrix(["visit"])
     index = {v: i for i, v in enumerate(grid["visit"])}
     table = result.contrast(np.array([lc[index[a]] - lc[index[b]] for a, b in usable]))
@@ -206,19 +362,20 @@ def _single_arm(frame: pd.DataFrame, study: Study, covariates: list[str]) -> lis
     for (a, b), (_, item) in zip(usable, table.iterrows(), strict=True):
         sd_change = math.sqrt(sigma.loc[a, a] + sigma.loc[b, b] - 2 * sigma.loc[a, b])
         effect = item["estimate"] / sd_change
-        rows.append(
-            _row(
-                a,
-                within_contrast(a, b),
-                group,
-                int(counts.get(a, 0)),
-                item,
-                effect,
-                note,
-                effect_name="cohen_dz_model",
-            )
-        )
+        label = within_contrast(a, b)
+        n = int(counts.get(a, 0))
+        rows.append(_row(a, label, group, n, item, effect, note, effect_name="cohen_dz_model"))
     for a, b in pairs:
         if (a, b) not in usable:
             rows.append(_empty(a, within_contrast(a, b), group, int(counts.get(a, 0)), "no data"))
-    return rows
+    return rows, fit
+
+
+def inference_text(method: str, ddf: str) -> str:
+    """How the MMRM was estimated, in words: ``REML; Kenward-Roger df and adjusted SE``."""
+    return f"{method}; {_DDF_TEXT[ddf]}"
+
+
+def covariance_label(name: str) -> str:
+    """Printed name of a covariance structure, e.g. ``unstructured (UN)``."""
+    return get_structure(name, 1).label

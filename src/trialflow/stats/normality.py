@@ -98,3 +98,34 @@ def _keys(study: Study, outcome: str, visit: str, contrast: str, group: str) -> 
         "contrast": contrast,
         "group": group,
     }
+
+
+def qq_points(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Points and reference line of a normal Q-Q plot.
+
+    From three values on, scipy's ``probplot``: theoretical quantiles at Filliben's
+    plotting positions (``1 - 0.5^(1/n)`` at the ends, ``(i - 0.3175) / (n + 0.365)``
+    inside) and the least-squares line through the points. Fewer values get the positions
+    ``(i - 0.5) / n`` and no line.
+
+    Parameters
+    ----------
+    values : array_like
+        The sample (finite values).
+
+    Returns
+    -------
+    theoretical : ndarray
+        Normal quantiles, increasing.
+    ordered : ndarray
+        The sorted sample.
+    slope, intercept : float
+        The line ``ordered ~ theoretical`` (NaN for fewer than three values).
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    if n >= 3:
+        (theoretical, ordered), (slope, intercept, _) = stats.probplot(x, dist="norm")
+        return theoretical, ordered, float(slope), float(intercept)
+    theoretical = stats.norm.ppf((np.arange(1, n + 1) - 0.5) / n)
+    return theoretical, x, np.nan, np.nan

@@ -11,6 +11,7 @@ from scipy import stats
 from ..config import Study
 from ._tidy import outcome_ids, wide_by_visit
 from .contract import empty_numbers, keyed_rows, numbers_frame, within_contrast
+from .flags import rank_interval_flags
 from .normality import MIN_N, change_pairs
 from .wilcoxon import interval_notes, rank_test_numbers, signed_rank_test
 
@@ -128,7 +129,7 @@ def signed_rank_numbers(after, before, conf_level: float = 0.95) -> dict:
     notes += interval_notes(
         result, "paired t interval", "median of all Walsh averages, zero changes included"
     )
-    return rank_test_numbers(result, n, notes)
+    return rank_test_numbers(result, n, notes) | {"flags": rank_interval_flags(result)}
 
 
 def within_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95) -> pd.DataFrame:

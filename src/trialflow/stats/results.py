@@ -13,11 +13,15 @@ from .ancova import ancova_by_visit
 from .between import baseline_categorical, between_group
 from .contract import (
     ANALYSIS_ORDER,
+    MODEL_FIT_COLUMNS,
+    MODEL_FIT_TEXT_COLUMNS,
     RESULT_COLUMNS,
+    TEXT_COLUMNS,
     VALUES_CONTRAST,
-    _typed,
     empty_results,
     split_between_contrast,
+    typed_results,
+    within_contrast,
 )
 from .multiplicity import p_adjust
 from .normality import normality
@@ -231,19 +235,21 @@ def family_members(results: pd.DataFrame, study: Study) -> pd.Series:
         kind = None
         if r["visit"] in post and shown:
             if single and r["analysis"] in ("paired_t", "wilcoxon_signed_rank"):
-                if r["contrast"] == f"{r['visit']} - {baseline}":
+                if r["contrast"] == within_contrast(r["visit"], baseline):
                     kind = ("within", r["group"])
             elif not single and r["analysis"] in ("welch_t", "mann_whitney"):
                 arm, reference, change = split_between_contrast(r["contrast"])
                 if change is None:
                     kind = ("between", arm, reference)
-                elif change == f"{r['visit']} - {baseline}":
+                elif change == within_contrast(r["visit"], baseline):
                     kind = ("between_change", arm, reference)
             elif not single and r["analysis"] == "ancova" and r["group"] == "":
                 kind = ("ancova", r["contrast"])
             elif r["analysis"] == "mmrm" and not single and r["group"] == "":
                 kind = ("mmrm", r["contrast"])  # model-based primary comparison, own family
-            elif r["analysis"] == "mmrm" and r["contrast"] == f"{r['visit']} - {baseline}":
+            elif r["analysis"] == "mmrm" and r["contrast"] == within_contrast(
+                r["visit"], baseline
+            ):
                 kind = ("mmrm_within", r["group"])
         if kind is None or (family == "primary_visit" and r["visit"] != primary):
             keys.append(None)
@@ -293,13 +299,7 @@ def write_results_csv(results: pd.DataFrame, path: str | Path) -> None:
         Contract rows (extra columns are dropped, missing ones raise).
     path : str or Path
     """
-    missing = [c for c in RESULT_COLUMNS if c not in results.columns]
-    if missing:
-        raise ValueError(f"results lack contract columns: {missing}")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    results[list(RESULT_COLUMNS)].to_csv(
-        path, index=False, float_format="%.10g", lineterminator="\n"
-    )
+    _write_columns(results, RESULT_COLUMNS, path, "results lack contract columns")
 
 
 def read_results_csv(path: str | Path) -> pd.DataFrame:
@@ -313,20 +313,54 @@ def read_results_csv(path: str | Path) -> pd.DataFrame:
     -------
     DataFrame
     """
-    text = [
-        c
-        for c in RESULT_COLUMNS
-        if c
-        in (
-            "study",
-            "outcome",
-            "visit",
-            "analysis",
-            "contrast",
-            "group",
-            "effect_size_name",
-            "note",
-        )
-    ]
-    frame = pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False, na_values=[""])
-    return _typed(frame[list(RESULT_COLUMNS)])
+    frame = pd.read_csv(
+        path, dtype=dict.fromkeys(TEXT_COLUMNS, str), keep_default_na=False, na_values=[""]
+    )
+    return typed_results(frame[list(RESULT_COLUMNS)])
+
+
+def write_model_fits_csv(fits: pd.DataFrame, path: str | Path) -> None:
+    """Write ``model_fits.csv`` deterministically: its columns, ``%.10g``, ``\\n`` line ends.
+
+    Parameters
+    ----------
+    fits : DataFrame
+        Rows with :data:`~trialflow.stats.contract.MODEL_FIT_COLUMNS` (e.g.
+        :attr:`trialflow.stats.mmrm_analysis.MMRMAnalysis.fits`).
+    path : str or Path
+    """
+    _write_columns(fits, MODEL_FIT_COLUMNS, path, "model fits lack columns")
+
+
+def _write_columns(frame: pd.DataFrame, columns, path: str | Path, missing_text: str) -> None:
+    """``frame[columns]`` as CSV at full precision (``%.10g``) with ``\\n`` line ends."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{missing_text}: {missing}")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    frame[list(columns)].to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+
+
+def read_model_fits_csv(path: str | Path) -> pd.DataFrame:
+    """Read ``model_fits.csv``: text blank as "", ``converged`` as bool, the rest as floats.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    DataFrame
+    """
+    frame = pd.read_csv(
+        path,
+        dtype=dict.fromkeys(MODEL_FIT_TEXT_COLUMNS, str),
+        keep_default_na=False,
+        na_values=[""],
+    )
+    for column in MODEL_FIT_TEXT_COLUMNS:
+        frame[column] = frame[column].fillna("").astype(str)
+    frame["converged"] = frame["converged"].astype(str).str.lower().eq("true")
+    numeric = [c for c in MODEL_FIT_COLUMNS if c not in (*MODEL_FIT_TEXT_COLUMNS, "converged")]
+    frame[numeric] = frame[numeric].astype("float64")
+    return frame[list(MODEL_FIT_COLUMNS)]

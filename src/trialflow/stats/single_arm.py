@@ -1,5 +1,17 @@
 """Single-arm designs: repeated-measures ANOVA (Greenhouse-Geisser) and Friedman test across
-visits on complete cases, then Holm-adjusted pairwise paired comparisons of the visits."""
+visits on complete cases, then Holm-adjusted pairwise paired comparisons of the visits.
+
+The RM-ANOVA is pingouin's ``rm_anova``: its F, Greenhouse-Geisser epsilon, corrected p and
+partial eta squared agree with R (``car::Anova``, tests/reference/classic_tests.R) to the
+output precision (``%.10g``). Degenerate data are caught before pingouin sees them (it
+asserts on fewer than three participants and divides by a zero error term), and with two
+visits, where pingouin reports no corrected p, epsilon is 1 and the corrected p is the
+uncorrected one.
+
+The Friedman test is computed here, vectorised over participants: pingouin's ``friedman``
+agrees with R's ``friedman.test`` but counts ties with a Python loop over participants,
+which does not scale to the 100 000 participants the pipeline must handle.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +20,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pingouin as pg
 from scipy import stats
 
 from ..config import Study
@@ -16,6 +29,9 @@ from .contract import empty_numbers, keyed_rows, within_contrast
 from .multiplicity import p_adjust
 from .normality import MIN_N
 from .paired import UNCONTROLLED_NOTE, paired_t_numbers, signed_rank_numbers
+
+# relative size below which the within-participant error sum of squares counts as zero
+_ZERO_ERROR = 1e-12
 
 
 def rm_anova(values: pd.DataFrame) -> pd.DataFrame:
@@ -35,7 +51,7 @@ def rm_anova(values: pd.DataFrame) -> pd.DataFrame:
         covariance matrix), ``df1_gg``, ``df2_gg``, ``p_gg``, ``partial_eta_squared``
         (SS_visit / (SS_visit + SS_error)) and ``note`` (empty unless degenerate).
     """
-    complete = values.dropna().to_numpy(float)
+    complete = values.dropna()
     n, k = complete.shape
     out = dict.fromkeys(
         ["F", "df1", "df2", "p_uncorrected", "eps_gg", "df1_gg", "df2_gg", "p_gg"], math.nan
@@ -44,36 +60,47 @@ def rm_anova(values: pd.DataFrame) -> pd.DataFrame:
     if n < MIN_N or k < 2:
         out["note"] = f"fewer than {MIN_N} complete cases or 2 visits"
         return pd.DataFrame([out])
-    grand = complete.mean()
-    ss_visit = n * float(((complete.mean(axis=0) - grand) ** 2).sum())
-    ss_subject = k * float(((complete.mean(axis=1) - grand) ** 2).sum())
-    ss_error = float(((complete - grand) ** 2).sum()) - ss_visit - ss_subject
     df1, df2 = k - 1, (k - 1) * (n - 1)
-    if ss_error <= 1e-12 * max(ss_visit + ss_subject, 1.0):
+    if _no_error_variance(complete.to_numpy(float)):
         out.update(note="no within-participant error variance", df1=df1, df2=df2)
         return pd.DataFrame([out])
-    f = (ss_visit / df1) / (ss_error / df2)
-    eps = _greenhouse_geisser(complete)
+    long = complete.reset_index(drop=True).rename_axis("subject").reset_index()
+    long = long.melt(id_vars="subject", var_name="visit", value_name="value")
+    with warnings.catch_warnings():
+        # pingouin 0.7 calls a pandas API that pandas 3 deprecates; nothing for us to act on
+        warnings.simplefilter("ignore", DeprecationWarning)
+        table = pg.rm_anova(
+            data=long,
+            dv="value",
+            within="visit",
+            subject="subject",
+            correction=True,
+            effsize="np2",
+        ).iloc[0]
+    eps = float(table["eps"]) if k > 2 else 1.0
+    p_gg = float(table["p_GG_corr"]) if k > 2 else float(table["p_unc"])
     out.update(
-        F=f,
+        F=float(table["F"]),
         df1=df1,
         df2=df2,
-        p_uncorrected=float(stats.f.sf(f, df1, df2)),
+        p_uncorrected=float(table["p_unc"]),
         eps_gg=eps,
         df1_gg=df1 * eps,
         df2_gg=df2 * eps,
-        p_gg=float(stats.f.sf(f, df1 * eps, df2 * eps)),
-        partial_eta_squared=ss_visit / (ss_visit + ss_error),
+        p_gg=p_gg,
+        partial_eta_squared=float(table["np2"]),
     )
     return pd.DataFrame([out])
 
 
-def _greenhouse_geisser(complete: np.ndarray) -> float:
-    k = complete.shape[1]
-    # orthonormal contrasts orthogonal to the unit vector (QR of a Helmert-like basis)
-    basis = np.linalg.qr(np.column_stack([np.ones(k), np.eye(k)[:, : k - 1]]))[0][:, 1:]
-    covariance = basis.T @ np.cov(complete, rowvar=False) @ basis
-    return float(np.trace(covariance) ** 2 / ((k - 1) * np.trace(covariance @ covariance)))
+def _no_error_variance(complete: np.ndarray) -> bool:
+    """Whether participants x visits is exactly additive (the F test is undefined)."""
+    n, k = complete.shape
+    grand = complete.mean()
+    ss_visit = n * float(((complete.mean(axis=0) - grand) ** 2).sum())
+    ss_subject = k * float(((complete.mean(axis=1) - grand) ** 2).sum())
+    ss_error = float(((complete - grand) ** 2).sum()) - ss_visit - ss_subject
+    return ss_error <= _ZERO_ERROR * max(ss_visit + ss_subject, 1.0)
 
 
 def friedman(values: pd.DataFrame) -> pd.DataFrame:
@@ -97,7 +124,7 @@ def friedman(values: pd.DataFrame) -> pd.DataFrame:
     if n < MIN_N or k < 2:
         out["note"] = f"fewer than {MIN_N} complete cases or 2 visits"
         return pd.DataFrame([out])
-    ranks = np.apply_along_axis(stats.rankdata, 1, complete)
+    ranks = stats.rankdata(complete, axis=1)  # within each participant, all rows at once
     _, tie_counts = np.unique(
         np.column_stack([np.repeat(np.arange(n), k), ranks.ravel()]), axis=0, return_counts=True
     )
@@ -193,7 +220,7 @@ def single_arm_analyses(
             warnings.simplefilter("ignore")
             anova = rm_anova(values).iloc[0]
             rank_test = friedman(values).iloc[0]
-        if anova["note"]:
+        if not np.isfinite(anova["F"]):  # degenerate: the note says why
             anova_numbers = empty_numbers(anova["note"], n=anova["n"])
         else:
             anova_numbers = empty_numbers(
@@ -214,7 +241,7 @@ def single_arm_analyses(
             statistic=rank_test["statistic"],
             p_value=rank_test["p_value"],
             effect_size=rank_test["kendall_w"],
-            effect_size_name="kendall_w" if not rank_test["note"] else "",
+            effect_size_name="kendall_w" if np.isfinite(rank_test["kendall_w"]) else "",
         )
         for name, numbers in (("rm_anova", anova_numbers), ("friedman", rank_numbers)):
             numbers["note"] = f"{numbers['note']}; {UNCONTROLLED_NOTE}"

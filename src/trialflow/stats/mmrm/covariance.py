@@ -289,11 +289,17 @@ def _heterogeneous(var, corr, dcorr, d2corr, order):
     return sigma, d1, d2
 
 
+#: Starting values only: eigenvalues are clipped to this fraction of the largest (itself at
+#: least ``_START_SCALE_FLOOR``), a matrix comfortably inside the positive definite cone.
+_START_EIGEN_FRACTION = 1e-3
+_START_SCALE_FLOOR = 1e-8
+
+
 def _make_pd(s: np.ndarray) -> np.ndarray:
     """Nearest-ish positive definite matrix by clipping eigenvalues."""
     s = (s + s.T) / 2
     w, v = np.linalg.eigh(s)
-    floor = max(w.max(), 1e-8) * 1e-3
+    floor = max(w.max(), _START_SCALE_FLOOR) * _START_EIGEN_FRACTION
     return (v * np.maximum(w, floor)) @ v.T
 
 

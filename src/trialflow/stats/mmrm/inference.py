@@ -19,6 +19,10 @@ __all__ = [
 ]
 
 
+#: Eigenvalues of ``L Phi L'`` below this fraction of the largest count as zero (rank).
+RANK_TOLERANCE = 1e-10
+
+
 def kenward_roger_covariance(
     phi: np.ndarray,
     w: np.ndarray,
@@ -66,7 +70,7 @@ def satterthwaite_f_df(
     """
     lc = np.atleast_2d(np.asarray(lc, dtype=float))
     vals, vecs = np.linalg.eigh(lc @ phi @ lc.T)
-    keep = vals > vals.max() * 1e-10
+    keep = vals > vals.max() * RANK_TOLERANCE  # rows beyond the contrast's rank carry no df
     rotated = vecs[:, keep].T @ lc
     nus = np.array([satterthwaite_df(row, phi, w, p_mats) for row in rotated])
     rank = int(keep.sum())

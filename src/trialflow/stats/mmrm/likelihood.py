@@ -207,9 +207,23 @@ def evaluate(
         If Sigma(theta) or X'V^-1X is not positive definite.
     """
     sigma, d1, d2 = structure.derivatives(theta, order=2 if order >= 2 else order)
+    out, inverses = _objective(stats, sigma, reml)
+    if order == 0:
+        return out
+    u = np.append(-out.beta, 1.0)  # Z u = y - X beta = r
+    if order == 1:
+        out.gradient = _gradient(stats, sigma, d1, inverses, out.phi, u, reml)
+    else:
+        _second_order(stats, d1, d2, inverses, out, u, reml)
+    return out
+
+
+def _objective(
+    stats: PatternStats, sigma: np.ndarray, reml: bool
+) -> tuple[Evaluation, list[np.ndarray]]:
+    """The -2 log-likelihood, GLS beta and Phi, and each pattern's ``Sigma_P^-1``."""
     p = stats.n_params
     q = p + 1
-    k = structure.n_params
     logdet_sigma = 0.0
     a = np.zeros(q * q)
     inverses = []
@@ -237,69 +251,85 @@ def evaluate(
         objective = logdet_sigma + logdet_xvx + rss + (stats.n_obs - p) * LOG_2PI
     else:
         objective = logdet_sigma + rss + stats.n_obs * LOG_2PI
-    out = Evaluation(float(objective), beta, phi, float(logdet_xvx))
-    if order == 0:
-        return out
-    u = np.append(-beta, 1.0)  # Z u = y - X beta = r
-    if order == 1:
-        # gradient w.r.t. the entries of Sigma first (one contraction per pattern), then
-        # chained through dSigma/dtheta: cheap whatever the number of parameters
-        d = np.outer(u, u)
-        if reml:
-            d[:p, :p] += phi
-        grad_sigma = np.zeros_like(sigma)
-        for visits, n, cross, inv in zip(
-            stats.observed, stats.counts, stats.cross, inverses, strict=True
-        ):
-            m = len(visits)
-            e = (cross @ d.reshape(-1)).reshape(m, m)
-            grad_sigma[np.ix_(visits, visits)] += n * inv - inv @ e @ inv
-        out.gradient = np.einsum("kab,ab->k", d1, grad_sigma)
-        return out
-    # order 2: the pieces of the gradient, the observed Hessian and Kenward-Roger
-    trace1 = np.zeros(k)  # sum_P n_P tr(W dSigma_h)
-    trace2 = np.zeros((k, k))  # sum_P n_P tr(W dSigma_h W dSigma_j)
-    trace_d2 = np.zeros((k, k))  # sum_P n_P tr(W d2Sigma_hj)
-    big_l = np.zeros((k, q * q))  # Z' V^-1 dV_h V^-1 Z
-    big_k = np.zeros((k * k, q * q))  # Z' V^-1 dV_h V^-1 dV_j V^-1 Z
-    big_r = np.zeros((k * k, q * q)) if d2 is not None else None
+    return Evaluation(float(objective), beta, phi, float(logdet_xvx)), inverses
+
+
+def _gradient(stats, sigma, d1, inverses, phi, u, reml: bool) -> np.ndarray:
+    """The gradient alone: w.r.t. the entries of Sigma first (one contraction per pattern),
+    then chained through dSigma/dtheta: cheap whatever the number of parameters."""
+    p = stats.n_params
+    d = np.outer(u, u)
+    if reml:
+        d[:p, :p] += phi
+    grad_sigma = np.zeros_like(sigma)
+    for visits, n, cross, inv in zip(
+        stats.observed, stats.counts, stats.cross, inverses, strict=True
+    ):
+        m = len(visits)
+        e = (cross @ d.reshape(-1)).reshape(m, m)
+        grad_sigma[np.ix_(visits, visits)] += n * inv - inv @ e @ inv
+    return np.einsum("kab,ab->k", d1, grad_sigma)
+
+
+def _pattern_sums(stats, d1, d2, inverses) -> dict[str, np.ndarray | None]:
+    """Sums over patterns of the traces and the ``Z' ... Z`` products of second order."""
+    k = d1.shape[0]
+    q = stats.n_params + 1
+    sums = {
+        "trace1": np.zeros(k),  # sum_P n_P tr(W dSigma_h)
+        "trace2": np.zeros((k, k)),  # sum_P n_P tr(W dSigma_h W dSigma_j)
+        "trace_d2": np.zeros((k, k)),  # sum_P n_P tr(W d2Sigma_hj)
+        "big_l": np.zeros((k, q * q)),  # Z' V^-1 dV_h V^-1 Z
+        "big_k": np.zeros((k * k, q * q)),  # Z' V^-1 dV_h V^-1 dV_j V^-1 Z
+        "big_r": np.zeros((k * k, q * q)) if d2 is not None else None,
+    }
     for visits, n, cross, inv in zip(
         stats.observed, stats.counts, stats.cross, inverses, strict=True
     ):
         m = len(visits)
         ds = d1[:, visits][:, :, visits]  # (k, m, m)
         wd = inv[None] @ ds  # W dSigma_h
-        trace1 += n * np.einsum("haa->h", wd)
-        trace2 += n * np.einsum("hab,jba->hj", wd, wd)
+        sums["trace1"] += n * np.einsum("haa->h", wd)
+        sums["trace2"] += n * np.einsum("hab,jba->hj", wd, wd)
         s = wd @ inv[None]  # W dSigma_h W
-        big_l += s.reshape(k, m * m) @ cross
+        sums["big_l"] += s.reshape(k, m * m) @ cross
         t = np.einsum("hab,jbc->hjac", wd, s)  # W dSigma_h W dSigma_j W
-        big_k += t.reshape(k * k, m * m) @ cross
+        sums["big_k"] += t.reshape(k * k, m * m) @ cross
         if d2 is not None:
             dd = d2[:, :, visits][:, :, :, visits]
-            trace_d2 += n * np.einsum("ab,hjba->hj", inv, dd)
-            big_r += (inv[None, None] @ dd @ inv[None, None]).reshape(k * k, m * m) @ cross
-    big_l = big_l.reshape(k, q, q)
-    big_k = big_k.reshape(k, k, q, q)
+            sums["trace_d2"] += n * np.einsum("ab,hjba->hj", inv, dd)
+            sums["big_r"] += (inv[None, None] @ dd @ inv[None, None]).reshape(k * k, m * m) @ cross
+    return sums
+
+
+def _second_order(stats, d1, d2, inverses, out: Evaluation, u, reml: bool) -> None:
+    """Fill the gradient, the observed Hessian and the Kenward-Roger matrices of ``out``."""
+    p = stats.n_params
+    q = p + 1
+    k = d1.shape[0]
+    phi = out.phi
+    sums = _pattern_sums(stats, d1, d2, inverses)
+    big_l = sums["big_l"].reshape(k, q, q)
+    big_k = sums["big_k"].reshape(k, k, q, q)
     lxx = big_l[:, :p, :p]
     kxx = big_k[:, :, :p, :p]
     lu = big_l @ u  # (k, q): [X' V^-1 dV V^-1 r ; r' V^-1 dV V^-1 r]
     lxu = lu[:, :p]
     ulu = lu @ u
     phi_l = np.einsum("ab,hbc->hac", phi, lxx)  # Phi L_h
-    grad = trace1 - ulu
+    grad = sums["trace1"] - ulu
     # K_hj applied to u on both sides: r' V^-1 dV_h V^-1 dV_j V^-1 r
     uku = np.einsum("a,hjab,b->hj", u, big_k, u)
     cross_r = lxu @ phi @ lxu.T
-    hess = -trace2 + 2 * uku - 2 * cross_r
+    hess = -sums["trace2"] + 2 * uku - 2 * cross_r
     if reml:
         grad -= np.einsum("hab,ba->h", lxx, phi)
         hess += 2 * np.einsum("ab,hjba->hj", phi, kxx) - np.einsum("hab,jba->hj", phi_l, phi_l)
     if d2 is not None:
-        big_r = big_r.reshape(k, k, q, q)
+        big_r = sums["big_r"].reshape(k, k, q, q)
         rxx = big_r[:, :, :p, :p]
         uru = np.einsum("a,hjab,b->hj", u, big_r, u)
-        hess += trace_d2 - uru
+        hess += sums["trace_d2"] - uru
         if reml:
             hess -= np.einsum("ab,hjba->hj", phi, rxx)
         out.r_mats = rxx
@@ -307,7 +337,6 @@ def evaluate(
     out.hessian = (hess + hess.T) / 2
     out.p_mats = -lxx
     out.q_mats = kxx
-    return out
 
 
 def mivque0(stats: PatternStats, structure: CovarianceStructure) -> np.ndarray:

@@ -13,7 +13,8 @@ import pandas as pd
 from scipy import stats
 
 from trialflow.config import AnalysisOptions, Arm, InstrumentSpec, Multiplicity, Study, Visit
-from trialflow.stats.contract import RESULT_COLUMNS
+from trialflow.stats.contract import MODEL_FIT_COLUMNS, RESULT_COLUMNS
+from trialflow.stats.mmrm_analysis import ESTIMAND_PARALLEL
 
 
 def parallel_study(test_selection: str = "auto", simulated: bool = True) -> Study:
@@ -144,7 +145,7 @@ def descriptives_frame(analysis: pd.DataFrame) -> pd.DataFrame:
 
 def _row(**values) -> dict:
     row = dict.fromkeys(RESULT_COLUMNS, np.nan)
-    row.update(group="", note="", effect_size_name="")
+    row.update(group="", note="", effect_size_name="", flags="")
     row.update(values)
     return row
 
@@ -301,7 +302,7 @@ def results_frame(study: Study, analysis: pd.DataFrame) -> pd.DataFrame:
                 ci_low=sign * 7.5 - abs(sign) * 5.2,
                 ci_high=sign * 7.5 + abs(sign) * 5.2,
                 p_value=0.0234,
-                note="covariance=unstructured; REML; Kenward-Roger df",
+                note="MMRM value ~ baseline + arm * visit + age over post-baseline visits",
             )
         )
     frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
@@ -309,18 +310,48 @@ def results_frame(study: Study, analysis: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def model_fits_frame(study: Study, results: pd.DataFrame) -> pd.DataFrame:
+    """``model_fits.csv`` of the MMRM rows in ``results``: one converged UN model per outcome."""
+    rows = []
+    for outcome in sorted(results.loc[results["analysis"] == "mmrm", "outcome"].unique()):
+        row = dict.fromkeys(MODEL_FIT_COLUMNS, np.nan)
+        row.update(
+            study=study.id,
+            outcome=outcome,
+            analysis="mmrm",
+            formula="value ~ baseline + arm * visit + age",
+            visit_scope="post_baseline",
+            visits=";".join(v.id for v in study.post_baseline),
+            status="converged",
+            converged=True,
+            covariance="unstructured",
+            covariance_tried="unstructured",
+            iterations=3,
+            method="REML",
+            ddf="kenward-roger",
+            ci_level=0.95,
+            estimand=ESTIMAND_PARALLEL,
+            analysis_set="full_analysis",
+            note="",
+        )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(MODEL_FIT_COLUMNS))
+
+
 def parallel_inputs(test_selection: str = "auto", simulated: bool = True) -> dict:
     """Every input of the output stage for the parallel study."""
     study = parallel_study(test_selection, simulated)
     roster = participants_frame(study)
     analysis = analysis_frame(study, roster)
+    results = results_frame(study, analysis)
     return {
         "study": study,
         "participants": roster,
         "analysis": analysis,
         "outcomes": outcomes_frame(),
         "descriptives": descriptives_frame(analysis),
-        "results": results_frame(study, analysis),
+        "results": results,
+        "model_fits": model_fits_frame(study, results),
     }
 
 
@@ -337,6 +368,7 @@ def single_arm_inputs() -> dict:
         "outcomes": outcomes,
         "descriptives": descriptives_frame(analysis),
         "results": results_frame(study, analysis),
+        "model_fits": model_fits_frame(study, results_frame(study, analysis).iloc[:0]),
     }
 
 

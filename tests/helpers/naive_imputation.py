@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
-from trialflow.stats.mmrm import fit_mmrm
+from trialflow.stats.mmrm import MMRMControl, fit_mmrm
 
 
 def simulate(n, seed, visits=4, arms=("pbo", "trt"), dropout=0.35, gaps=0.06, effect=1.5):
@@ -102,7 +102,7 @@ def mmrm_means(data, visits, arms, covariates, fit_values):
         time="visit",
         reference={"arm": arms[0]},
         time_levels=list(visits),
-        tol=1e-20,
+        control=MMRMControl(tolerance=1e-20),
     )
     beta = fit.params.to_numpy()
 

@@ -259,6 +259,21 @@ def hads_reference(answers: dict[str, int | None], coding: str = "score") -> dic
 # ---------------------------------------------------------------------------------------
 
 
+def _hss_flexion_points(fd: float, flexion_bands: str) -> int:
+    """Flexion-deformity points: none/<5/5-10/>10 degrees (10/8/5/0), or <5/5-10/10-20/>20."""
+    if flexion_bands == "none_5_10":
+        if fd == 0:
+            return 10
+        if fd < 5:
+            return 8
+        return 5 if fd <= 10 else 0
+    if fd < 5:
+        return 10
+    if fd <= 10:
+        return 8
+    return 5 if fd <= 20 else 0
+
+
 def hss_reference(a: dict[str, object], flexion_bands: str = "none_5_10") -> dict[str, object]:
     """Component points, subtractions, total (floored at 0) and grade; None if incomplete."""
     if any(v is None for v in a.values()):
@@ -270,25 +285,7 @@ def hss_reference(a: dict[str, object], flexion_bands: str = "none_5_10") -> dic
     transfers = 5 if a["transfers"] == "unaided" else 2
     rom = min(int(a["rom_arc_deg"] // 8), 18)
     strength = {"cannot_break": 10, "can_break": 8, "moves_through_arc": 4, "cannot_move": 0}[a["muscle_strength"]]  # fmt: skip
-    fd = a["flexion_deformity_deg"]
-    if flexion_bands == "none_5_10":
-        if fd == 0:
-            flexion = 10
-        elif fd < 5:
-            flexion = 8
-        elif fd <= 10:
-            flexion = 5
-        else:
-            flexion = 0
-    else:
-        if fd < 5:
-            flexion = 10
-        elif fd <= 10:
-            flexion = 8
-        elif fd <= 20:
-            flexion = 5
-        else:
-            flexion = 0
+    flexion = _hss_flexion_points(a["flexion_deformity_deg"], flexion_bands)
     inst = a["instability_deg"]
     if inst == 0:
         instability = 10

@@ -1,0 +1,251 @@
+"""What each figure draws, as data: changes from baseline, standardised effects, Q-Q cells.
+
+The statistics themselves live in :mod:`trialflow.stats` (:func:`~trialflow.stats.mean_ci`,
+:mod:`~trialflow.stats.effects`, :func:`~trialflow.stats.qq_points`,
+:func:`~trialflow.stats.flow_counts`); this module picks the rows and values a figure shows,
+through :class:`trialflow.reported.ReportedResults` so that figures quote the tests the
+tables quote.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from trialflow.config import Study
+from trialflow.reported import TEST_NAMES, WITHIN_TESTS, ReportedResults, outcome_labels
+from trialflow.stats.contract import (
+    VALUES_CONTRAST,
+    between_contrast,
+    split_within_contrast,
+    within_contrast,
+)
+from trialflow.stats.effects import baseline_sd, standardise
+
+__all__ = ["EFFECT_COLUMNS", "changes", "qq_cells", "standardised_effects"]
+
+EFFECT_COLUMNS = (
+    "outcome",
+    "label",
+    "comparison",
+    "source",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "sd",
+    "direction",
+    "smd",
+    "smd_low",
+    "smd_high",
+)
+
+
+def changes(data: pd.DataFrame, arm: str, visit: str, against: str) -> pd.Series:
+    """Each participant's change ``visit - against`` in ``arm`` (one outcome's long rows)."""
+    sub = data[data["arm"] == arm]
+    wide = sub.pivot_table(index="participant_id", columns="visit", values="value", sort=True)
+    if visit not in wide.columns or against not in wide.columns:
+        return pd.Series(dtype=float)
+    return (wide[visit] - wide[against]).dropna()
+
+
+def standardised_effects(
+    study: Study, analysis: pd.DataFrame, outcomes: pd.DataFrame, results: pd.DataFrame
+) -> pd.DataFrame:
+    """Standardised effects for the forest plot, oriented so that positive = improvement.
+
+    Parallel designs: the between-arm difference at the primary visit from ANCOVA (else
+    MMRM, else the Welch/Mann-Whitney difference in change) divided by the pooled baseline SD
+    of the two arms; its 95% CI is scaled the same way. Single-arm designs: the within-arm
+    change from baseline at each later visit (paired test selected by the analysis) divided
+    by the baseline SD. Lower-is-better outcomes have their sign flipped
+    (:func:`trialflow.stats.effects.standardise`).
+
+    Parameters
+    ----------
+    study, analysis, outcomes, results
+        The study, long analysis data, outcome metadata and ``results.csv`` rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`EFFECT_COLUMNS`; sorted in outcome-metadata order.
+    """
+    res = ReportedResults(results, study)
+    labels = outcome_labels(outcomes)
+    higher = dict(
+        zip(outcomes["outcome"], outcomes["higher_is_better"].astype(bool), strict=False)
+    )
+    present = set(analysis["outcome"])
+    rows = []
+    for outcome in (o for o in outcomes["outcome"].drop_duplicates() if o in present):
+        direction = 1.0 if higher.get(outcome, True) else -1.0
+        for comparison, hit, sd in _forest_rows(res, study, analysis, outcome):
+            if hit is None:
+                continue
+            smd, low, high = standardise(
+                hit["estimate"], hit["ci_low"], hit["ci_high"], sd, direction
+            )
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "label": labels[outcome],
+                    "comparison": comparison,
+                    "source": hit["analysis"],
+                    "estimate": hit["estimate"],
+                    "ci_low": hit["ci_low"],
+                    "ci_high": hit["ci_high"],
+                    "p_value": hit["p_value"],
+                    "sd": sd,
+                    "direction": direction,
+                    "smd": smd,
+                    "smd_low": low,
+                    "smd_high": high,
+                }
+            )
+    return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
+
+
+def _forest_rows(
+    res: ReportedResults, study: Study, analysis: pd.DataFrame, outcome: str
+) -> list[tuple[str, pd.Series | None, float]]:
+    """``(comparison, results row, baseline SD)`` of each effect the forest plot shows."""
+    arm_labels = {a.id: a.label for a in study.arms}
+    ref = study.reference_arm.id
+    baseline = study.baseline.id
+    if study.design == "single_arm":
+        sd = baseline_sd(analysis, outcome, baseline, [ref])
+        return [
+            (
+                f"{v.label} vs {study.baseline.label}",
+                res.within(outcome, v.id, baseline, ref),
+                sd,
+            )
+            for v in study.post_baseline
+        ]
+    visit = study.primary_visit.id
+    hits = []
+    for arm in study.arm_ids[1:]:
+        sd = baseline_sd(analysis, outcome, baseline, [ref, arm])
+        candidates = [
+            res.model(outcome, visit, "ancova", between_contrast(arm, ref)),
+            res.model(outcome, visit, "mmrm", between_contrast(arm, ref)),
+            res.between(outcome, visit, arm, ref, change=True),
+        ]
+        # a degenerate row (empty estimate) gives way to the next analysis
+        found = [c for c in candidates if c is not None]
+        usable = [c for c in found if np.isfinite(c["estimate"])]
+        hit = (usable or found or [None])[0]
+        hits.append((f"{arm_labels[arm]} vs {arm_labels[ref]}", hit, sd))
+    return hits
+
+
+def qq_cells(
+    study: Study, analysis: pd.DataFrame, results: pd.DataFrame, outcome: str
+) -> list[dict]:
+    """The distributions whose normality chose a test, for Q-Q plots.
+
+    Two kinds of cell, as in the pipeline's selection rule
+    (:func:`trialflow.stats.select_reported`):
+
+    * ``change``: per arm, each within-arm change (``later - earlier``) that ``results``
+      tested with a paired t or Wilcoxon test (all post-baseline visits versus baseline when
+      it has none). These also decide the between-arm test on change.
+    * ``values``: per arm and visit, the values, wherever ``results`` has a Shapiro-Wilk row
+      for them. They decide the between-arm test on values (parallel designs) or the test
+      across visits (single-arm designs).
+
+    Returns
+    -------
+    list of dict
+        ``arm, kind, contrast`` (``later - earlier`` or the visit id), ``values``, ``test``
+        (name of the reported test that the cell fed, or empty) and ``shapiro_p`` (the
+        Shapiro-Wilk p of the matching results row, or NaN).
+    """
+    res = ReportedResults(results, study)
+    mine = res.rows(outcome=outcome)
+    shapiro = mine[mine["analysis"] == "shapiro_wilk"]
+    data = analysis[analysis["outcome"] == outcome]
+    cells = []
+    for arm, visit, contrast in _change_cells(study, mine):
+        later, earlier = split_within_contrast(contrast)
+        values = changes(data, arm, later, earlier)
+        if len(values):
+            cells.append(
+                {
+                    "arm": arm,
+                    "kind": "change",
+                    "contrast": contrast,
+                    "values": values.to_numpy(dtype=float),
+                    "test": _test_name(res.within(outcome, later, earlier, arm)),
+                    "shapiro_p": _shapiro_p(shapiro, arm, visit, contrast),
+                }
+            )
+    return cells + _value_cells(study, res, shapiro, data, outcome)
+
+
+def _change_cells(study: Study, rows: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """``(arm, visit, contrast)`` of the within-arm changes tested, in study order."""
+    arm_rank = {a: i for i, a in enumerate(study.arm_ids)}
+    visit_rank = {v: i for i, v in enumerate(study.visit_ids)}
+    within = rows[rows["analysis"].isin(WITHIN_TESTS)]
+    pairs = sorted(
+        {(r.group, r.visit, r.contrast) for r in within.itertuples(index=False)},
+        key=lambda t: (arm_rank.get(t[0], 99), visit_rank.get(t[1], 99), t[2]),
+    )
+    if not pairs:
+        base = study.baseline.id
+        pairs = [
+            (a, v.id, within_contrast(v.id, base))
+            for a in study.arm_ids
+            for v in study.post_baseline
+        ]
+    return pairs
+
+
+def _value_cells(
+    study: Study,
+    res: ReportedResults,
+    shapiro: pd.DataFrame,
+    data: pd.DataFrame,
+    outcome: str,
+) -> list[dict]:
+    arm_rank = {a: i for i, a in enumerate(study.arm_ids)}
+    visit_rank = {v: i for i, v in enumerate(study.visit_ids)}
+    value_cells = shapiro.loc[shapiro["contrast"] == VALUES_CONTRAST, ["group", "visit"]]
+    ref = study.reference_arm.id
+    other = next((a for a in study.arm_ids if a != ref), None)
+    cells = []
+    for arm, visit in sorted(
+        set(value_cells.itertuples(index=False, name=None)),
+        key=lambda t: (arm_rank.get(t[0], 99), visit_rank.get(t[1], 99)),
+    ):
+        values = data.loc[(data["arm"] == arm) & (data["visit"] == visit), "value"].dropna()
+        if len(values) == 0:
+            continue
+        if study.design == "single_arm" or other is None:
+            test = res.overall(outcome)
+        else:
+            test = res.between(outcome, visit, other, ref, change=False)
+        cells.append(
+            {
+                "arm": arm,
+                "kind": "values",
+                "contrast": visit,
+                "values": values.to_numpy(dtype=float),
+                "test": _test_name(test),
+                "shapiro_p": _shapiro_p(shapiro, arm, visit, VALUES_CONTRAST),
+            }
+        )
+    return cells
+
+
+def _shapiro_p(shapiro: pd.DataFrame, arm: str, visit: str, contrast: str) -> float:
+    hit = shapiro[(shapiro["group"] == arm) & (shapiro["visit"] == visit)]
+    hit = hit[hit["contrast"] == contrast]
+    return float(hit["p_value"].iloc[0]) if len(hit) else np.nan
+
+
+def _test_name(row: pd.Series | None) -> str:
+    return TEST_NAMES.get(row["analysis"], "") if row is not None else ""

@@ -1,0 +1,510 @@
+"""Drawing the figures: trajectories, change from baseline, forest plot, flow diagram, Q-Q.
+
+Each function takes tidy data (from :mod:`trialflow.figures.data` or the analysis data) and
+returns a :class:`matplotlib.figure.Figure` drawn in :func:`~trialflow.figures.style.figure_style`.
+Means are drawn with t-based 95% confidence intervals (:func:`trialflow.stats.mean_ci`), the
+interval the within-arm paired t-test reports, rather than seaborn's bootstrap, which would
+depend on a random seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from textwrap import wrap
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+
+from trialflow.config import Study
+from trialflow.stats.attendance import flow_counts
+from trialflow.stats.contract import split_within_contrast
+from trialflow.stats.descriptives import mean_ci
+from trialflow.stats.normality import qq_points
+from trialflow.tables.format import format_p
+
+from .data import changes
+from .style import arm_palette, figure_style
+
+__all__ = [
+    "QQ_MAX_POINTS",
+    "change_figure",
+    "consort_figure",
+    "forest_figure",
+    "qq_figure",
+    "strip_offsets",
+    "trajectory_figure",
+]
+
+QQ_MAX_POINTS = 100  # points drawn per Q-Q panel at most
+
+
+def _arms(analysis: pd.DataFrame, arm_order: Sequence[str] | None) -> list[str]:
+    present = list(dict.fromkeys(analysis["arm"]))
+    if arm_order is None:
+        return sorted(present)
+    return [a for a in arm_order if a in present]
+
+
+def _visits_by_week(analysis: pd.DataFrame) -> list[str]:
+    weeks = analysis.groupby("visit", sort=True)["week"].min().sort_values(kind="stable")
+    return list(weeks.index)
+
+
+def trajectory_figure(
+    analysis: pd.DataFrame,
+    outcome: str,
+    label: str | None = None,
+    arm_order: Sequence[str] | None = None,
+    arm_labels: Mapping[str, str] | None = None,
+) -> Figure:
+    """Mean with 95% CI over weeks by arm, individual trajectories faint behind.
+
+    Parameters
+    ----------
+    analysis : pandas.DataFrame
+        Long analysis data (``participant_id, arm, visit, week, outcome, value``).
+    outcome : str
+        Outcome id to draw.
+    label : str, optional
+        Y-axis label (with unit and direction); defaults to the outcome id.
+    arm_order : sequence of str, optional
+        Arm ids in legend order (reference first); defaults to sorted ids.
+    arm_labels : mapping, optional
+        Arm id to printed label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    data = analysis[analysis["outcome"] == outcome]
+    arms = _arms(data, arm_order)
+    arm_labels = dict(arm_labels or {})
+    palette = arm_palette(arms)
+    weeks = sorted(data["week"].dropna().unique())
+    span = (max(weeks) - min(weeks)) if len(weeks) > 1 else 1.0
+    # arms are nudged sideways so their intervals do not hide each other
+    offsets = {a: (i - (len(arms) - 1) / 2) * span * 0.015 for i, a in enumerate(arms)}
+    # many participants: fainter lines so the means stay readable
+    faint = float(np.clip(10 / max(1, data["participant_id"].nunique()), 0.03, 0.18))
+    with figure_style():
+        fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+        ax = fig.add_subplot()
+        for arm in arms:
+            sub = data[data["arm"] == arm].sort_values(["participant_id", "week"])
+            colour = palette[arm]
+            for _, person in sub.groupby("participant_id", sort=True):
+                person = person.dropna(subset=["value"])
+                ax.plot(person["week"], person["value"], color=colour, alpha=faint, lw=0.6)
+            summary = [mean_ci(g["value"]) + (w,) for w, g in sub.groupby("week", sort=True)]
+            mean = np.array([s[0] for s in summary])
+            low = np.array([s[1] for s in summary])
+            high = np.array([s[2] for s in summary])
+            x = np.array([s[4] for s in summary]) + offsets[arm]
+            n0 = summary[0][3] if summary else 0
+            ax.errorbar(
+                x,
+                mean,
+                yerr=[mean - low, high - mean],
+                color=colour,
+                lw=2,
+                marker="o",
+                ms=5,
+                capsize=3,
+                label=f"{arm_labels.get(arm, arm)} (n = {n0})",
+            )
+        ax.set_xticks(weeks)
+        ax.set_xticklabels([f"{w:g}" for w in weeks])
+        ax.set_xlabel("Week")
+        ax.set_ylabel("\n".join(wrap(label or outcome, 45)))
+        ax.legend(frameon=False, title="Mean (95% CI)", title_fontsize=8)
+    return fig
+
+
+def strip_offsets(values: Sequence[float], width: float, bins: int = 30) -> np.ndarray:
+    """Horizontal offsets that lay close values side by side: a deterministic beeswarm.
+
+    Values are grouped into ``bins`` equal bins over their range; within a bin, points are
+    spaced evenly around zero, the fullest bin spanning ``width``. Random jitter would change
+    the figure's bytes from run to run.
+
+    Parameters
+    ----------
+    values : sequence of float
+    width : float
+        Total spread of the fullest bin, in x-axis units.
+    bins : int
+        Number of bins over the range of ``values``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One offset per value, in input order.
+    """
+    x = np.asarray(values, dtype=float)
+    offsets = np.zeros(len(x))
+    if len(x) < 2:
+        return offsets
+    lo, hi = float(x.min()), float(x.max())
+    which = (
+        np.zeros(len(x), dtype=int)
+        if hi == lo
+        else np.minimum(((x - lo) / (hi - lo) * bins).astype(int), bins - 1)
+    )
+    fullest = int(np.bincount(which).max())
+    order = np.argsort(x, kind="stable")
+    for b in np.unique(which):
+        idx = order[which[order] == b]
+        offsets[idx] = (np.arange(len(idx)) - (len(idx) - 1) / 2) * width / max(fullest - 1, 1)
+    return offsets
+
+
+def change_figure(
+    analysis: pd.DataFrame,
+    outcome: str,
+    baseline_visit: str,
+    label: str | None = None,
+    arm_order: Sequence[str] | None = None,
+    arm_labels: Mapping[str, str] | None = None,
+    visit_labels: Mapping[str, str] | None = None,
+) -> Figure:
+    """Change from baseline by arm at each later visit: every participant plus mean (95% CI).
+
+    Parameters
+    ----------
+    analysis : pandas.DataFrame
+        Long analysis data.
+    outcome : str
+        Outcome id.
+    baseline_visit : str
+        Visit id of baseline.
+    label : str, optional
+        Outcome label (unit, direction) for the y-axis.
+    arm_order, arm_labels
+        As for :func:`trajectory_figure`.
+    visit_labels : mapping, optional
+        Visit id to printed label; visits are ordered by week.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    data = analysis[analysis["outcome"] == outcome]
+    arms = _arms(data, arm_order)
+    arm_labels = dict(arm_labels or {})
+    visit_labels = dict(visit_labels or {})
+    palette = arm_palette(arms)
+    visits = [v for v in _visits_by_week(data) if v != baseline_visit]
+    width = 0.8 / max(1, len(arms))
+    with figure_style():
+        fig = Figure(
+            figsize=(3.2 + 1.4 * len(visits) * max(2, len(arms)) / 2, 4.0), layout="constrained"
+        )
+        ax = fig.add_subplot()
+        ax.axhline(0, color="0.5", lw=0.8, ls="--")
+        for j, arm in enumerate(arms):
+            for i, visit in enumerate(visits):
+                change = changes(data, arm, visit, baseline_visit).to_numpy()
+                centre = i + (j - (len(arms) - 1) / 2) * width
+                # participants on the left of the slot, the summary on the right, so
+                # neither hides the other
+                spread = strip_offsets(change, width * 0.5)
+                dots = centre - width * 0.15 + spread
+                ax.scatter(dots, change, s=10, color=palette[arm], alpha=0.45, lw=0)
+                mean, low, high, n = mean_ci(change)
+                if n:
+                    ax.errorbar(
+                        [centre + width * 0.25],
+                        [mean],
+                        yerr=[[mean - low], [high - mean]] if n > 1 else None,
+                        color=palette[arm],
+                        marker="D",
+                        ms=6,
+                        lw=2,
+                        capsize=4,
+                        label=arm_labels.get(arm, arm) if i == 0 else None,
+                    )
+        ax.set_xticks(range(len(visits)))
+        ax.set_xticklabels(["\n".join(wrap(visit_labels.get(v, v), 14)) for v in visits])
+        ax.set_xlim(-0.6, len(visits) - 0.4)
+        ax.set_ylabel("\n".join(wrap(f"Change from baseline: {label or outcome}", 45)))
+        ax.legend(
+            frameon=False,
+            title="Mean change (95% CI)",
+            title_fontsize=8,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+        )
+    return fig
+
+
+def forest_figure(
+    effects: pd.DataFrame, xlabel: str, favours: tuple[str, str] | None = None
+) -> Figure:
+    """Forest plot of standardised effects (one row per outcome and comparison).
+
+    Parameters
+    ----------
+    effects : pandas.DataFrame
+        From :func:`standardised_effects`.
+    xlabel : str
+        What the x-axis shows.
+    favours : tuple of str, optional
+        Texts for the left and right of zero, e.g. ``("favours control", "favours exercise")``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    comparisons = list(dict.fromkeys(effects["comparison"]))
+    outcomes = list(dict.fromkeys(effects["label"]))
+    palette = dict(
+        zip(comparisons, sns.color_palette("colorblind", max(1, len(comparisons))), strict=False)
+    )
+    step = 0.7 / max(1, len(comparisons))
+    with figure_style():
+        fig = Figure(
+            figsize=(7.0, 1.3 + 0.28 * max(1, len(outcomes)) * max(1, len(comparisons))),
+            layout="constrained",
+        )
+        ax = fig.add_subplot()
+        ax.axvline(0, color="0.4", lw=0.8)
+        for k, comparison in enumerate(comparisons):
+            sub = effects[effects["comparison"] == comparison]
+            y = np.array([outcomes.index(lbl) for lbl in sub["label"]], dtype=float)
+            y += (k - (len(comparisons) - 1) / 2) * step
+            _forest_series(ax, sub, y, palette[comparison], comparison)
+        ax.set_yticks(range(len(outcomes)))
+        ax.set_yticklabels(["\n".join(wrap(o, 50)) for o in outcomes])
+        ax.set_ylim(len(outcomes) - 0.5, -0.5)
+        ax.set_xlabel(xlabel)
+        if favours:
+            ax.text(0.0, 1.01, f"← {favours[0]}", transform=ax.transAxes, **_FAVOURS_LEFT)
+            ax.text(1.0, 1.01, f"{favours[1]} →", transform=ax.transAxes, **_FAVOURS_RIGHT)
+        if len(comparisons) > 1:
+            ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
+_FAVOURS_LEFT = {"ha": "left", "va": "bottom", "fontsize": 8}
+_FAVOURS_RIGHT = {"ha": "right", "va": "bottom", "fontsize": 8}
+
+
+def _forest_series(ax, effects: pd.DataFrame, y: np.ndarray, colour, label: str) -> None:
+    """One comparison's effects as squares with horizontal interval bars at heights ``y``."""
+    ok = np.isfinite(effects["smd"].to_numpy(dtype=float))
+    smd = effects["smd"].to_numpy(dtype=float)[ok]
+    low = effects["smd_low"].to_numpy(dtype=float)[ok]
+    high = effects["smd_high"].to_numpy(dtype=float)[ok]
+    # clipped at zero: a rank-based estimate can sit outside its own interval
+    err = np.clip(
+        np.vstack(
+            [
+                smd - np.where(np.isfinite(low), low, smd),
+                np.where(np.isfinite(high), high, smd) - smd,
+            ]
+        ),
+        0.0,
+        None,
+    )
+    ax.errorbar(smd, y[ok], xerr=err, fmt="s", ms=4, color=colour, lw=1.2, capsize=2, label=label)
+
+
+def consort_figure(
+    study: Study, participants: pd.DataFrame, analysis: pd.DataFrame | None = None
+) -> Figure:
+    """CONSORT-style flow diagram: enrolment, allocation, each visit with losses, analysis.
+
+    Parameters
+    ----------
+    study : Study
+    participants : pandas.DataFrame
+        The roster with its disposition columns.
+    analysis : pandas.DataFrame, optional
+        Long analysis data for the analysed counts (:func:`trialflow.stats.flow_counts`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    top, levels = _consort_text(study, flow_counts(study, participants, analysis))
+    wrapped = [
+        [sum((wrap(line, _CONSORT_WRAP) or [""] for line in box), []) for box in level]
+        for level in levels
+    ]
+    gap = 1.6  # in text lines
+    heights = [max(len(box) for box in level) + 1.0 for level in wrapped]
+    top_h = 2.0
+    total_lines = top_h + gap + sum(heights) + gap * len(heights)
+    ncol = len(study.arm_ids)
+    with figure_style():
+        fig = Figure(figsize=(max(4.0, 3.1 * ncol), 0.16 * total_lines + 0.3))
+        ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
+        ax.set_xlim(0, ncol)
+        ax.set_ylim(total_lines, 0)
+        ax.axis("off")
+        _flow_box(ax, ncol / 2, 0.2, min(ncol, 2.2) * 0.8, top_h - 0.2, top, bold=True)
+        y = top_h + gap
+        prev_bottom = [top_h] * ncol
+        for level, h in zip(wrapped, heights, strict=True):
+            for i, lines in enumerate(level):
+                x = i + 0.5
+                _flow_box(ax, x, y, 0.9, h, lines)
+                x_from = ncol / 2 if y == top_h + gap else x
+                _flow_arrow(ax, x_from, prev_bottom[i], x, y)
+                prev_bottom[i] = y + h
+            y += h + gap
+    return fig
+
+
+_CONSORT_WRAP = 44  # characters per line in a flow box
+
+
+def _consort_text(study: Study, flow: pd.DataFrame) -> tuple[list[str], list[list[list[str]]]]:
+    """The top box and, per level of the diagram, each arm's box as lines of text."""
+    arms = study.arm_ids
+    labels = {a.id: a.label for a in study.arms}
+
+    def get(arm: str, stage: str, visit: str = "") -> pd.Series:
+        hit = flow[(flow["arm"] == arm) & (flow["stage"] == stage) & (flow["visit"] == visit)]
+        return hit.iloc[0]
+
+    total = int(flow[flow["stage"] == "allocated"]["n"].sum())
+    top = [f"{'Randomised' if study.design == 'parallel' else 'Enrolled'} (n = {total})"]
+    levels: list[list[list[str]]] = []  # level -> arm -> lines
+    allocation = "Allocated to" if study.design == "parallel" else "Treated with"
+    levels.append([[f"{allocation} {labels[a]} (n = {get(a, 'allocated').n})"] for a in arms])
+    levels.append(
+        [
+            [study.baseline.label, f"Attended: n = {get(a, 'attended', study.baseline.id).n}"]
+            for a in arms
+        ]
+    )
+    for visit in study.post_baseline:
+        level = []
+        for a in arms:
+            gone = get(a, "withdrawn", visit.id)
+            lines = [visit.label, f"Attended: n = {get(a, 'attended', visit.id).n}"]
+            lines.append(f"Lost or withdrew before this visit: n = {gone.n}")
+            for part in filter(None, gone.reasons.split("; ")):
+                lines += wrap(f"– {part}", _CONSORT_WRAP, subsequent_indent="  ")
+            level.append(lines)
+        levels.append(level)
+    levels.append(
+        [
+            [f"Analysed (n = {get(a, 'analysed').n})", "participants with any outcome data"]
+            for a in arms
+        ]
+    )
+    return top, levels
+
+
+def _flow_box(
+    ax, x: float, y: float, w: float, h: float, lines: list[str], bold: bool = False
+) -> None:
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - w / 2, y),
+            w,
+            h,
+            boxstyle="round,pad=0,rounding_size=0.05",
+            fc="white",
+            ec="0.2",
+            lw=0.8,
+        )
+    )
+    ax.text(
+        x,
+        y + h / 2,
+        "\n".join(lines),
+        ha="center",
+        va="center",
+        fontsize=7.5,
+        linespacing=1.25,
+        weight="bold" if bold else "normal",
+    )
+
+
+def _flow_arrow(ax, x0: float, y0: float, x1: float, y1: float) -> None:
+    ax.annotate(
+        "",
+        xy=(x1, y1),
+        xytext=(x0, y0),
+        arrowprops={"arrowstyle": "-|>", "color": "0.2", "lw": 0.8},
+    )
+
+
+def qq_figure(
+    cells: Sequence[Mapping],
+    label: str,
+    arm_labels: Mapping[str, str] | None = None,
+    visit_labels: Mapping[str, str] | None = None,
+) -> Figure:
+    """Normal Q-Q plots of the cells from :func:`qq_cells`: one row per arm and kind.
+
+    Parameters
+    ----------
+    cells : sequence of mapping
+        From :func:`qq_cells`.
+    label : str
+        Outcome label for the figure title.
+    arm_labels, visit_labels : mapping, optional
+        Printed names of arms and visits.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    arm_labels = dict(arm_labels or {})
+    visit_labels = dict(visit_labels or {})
+    rows = list(dict.fromkeys((c["arm"], c.get("kind", "change")) for c in cells))
+    columns = {
+        row: [c for c in cells if (c["arm"], c.get("kind", "change")) == row] for row in rows
+    }
+    palette = arm_palette(list(dict.fromkeys(c["arm"] for c in cells)))
+    nrow = max(1, len(rows))
+    ncol = max([1, *(len(v) for v in columns.values())])
+    with figure_style():
+        fig = Figure(figsize=(2.6 * ncol + 0.4, 2.5 * nrow + 0.5), layout="constrained")
+        axes = fig.subplots(nrow, ncol, squeeze=False)
+        for ax in axes.flat:
+            ax.set_visible(False)
+        for r, row in enumerate(rows):
+            for c, cell in enumerate(columns[row]):
+                ax = axes[r, c]
+                ax.set_visible(True)
+                theory, ordered, slope, intercept = qq_points(cell["values"])
+                values = ordered
+                if len(values) >= 3:
+                    ax.plot(theory, intercept + slope * theory, color="0.4", lw=0.8)
+                # large samples: evenly spaced order statistics (extremes kept) keep the
+                # SVG small without changing what the plot shows
+                shown = np.unique(np.round(np.linspace(0, len(values) - 1, QQ_MAX_POINTS)))
+                shown = shown.astype(int) if len(values) > QQ_MAX_POINTS else slice(None)
+                ax.scatter(theory[shown], ordered[shown], s=12, color=palette[cell["arm"]])
+                if row[1] == "values":
+                    what, ylabel = (
+                        f"{visit_labels.get(cell['contrast'], cell['contrast'])} values",
+                        "Value",
+                    )
+                else:
+                    later, earlier = split_within_contrast(cell["contrast"])
+                    what = (
+                        f"{visit_labels.get(later, later)} − {visit_labels.get(earlier, earlier)}"
+                    )
+                    ylabel = "Change"
+                sub = (
+                    f"Shapiro-Wilk {format_p(cell['shapiro_p'], prefix=True)}"
+                    if np.isfinite(cell["shapiro_p"])
+                    else f"n = {len(values)}"
+                )
+                test = f"\n→ {cell['test']}" if cell["test"] else ""
+                arm = arm_labels.get(cell["arm"], cell["arm"])
+                ax.set_title(f"{arm}: {what}\n{sub}{test}", fontsize=8)
+                ax.set_xlabel("Normal quantiles")
+                ax.set_ylabel(ylabel)
+        width = int(12 * (2.6 * ncol + 0.4))  # characters that fit across the figure
+        fig.suptitle("\n".join(wrap(f"Normal Q-Q plots: {label}", width)), fontsize=9)
+    return fig

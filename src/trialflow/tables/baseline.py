@@ -1,0 +1,103 @@
+"""Table 1: baseline characteristics by arm (no significance tests, as CONSORT asks)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialflow.config import Study
+from trialflow.reported import outcome_labels
+from trialflow.stats import table1 as stats_table1
+
+from .format import MISSING
+from .table import Table
+
+__all__ = ["ALL_ARMS", "SUMMARY_LABELS", "VARIABLE_LABELS", "table1_table"]
+
+
+VARIABLE_LABELS = {
+    "age": "Age (years)",
+    "sex": "Sex",
+    "height_cm": "Height (cm)",
+    "weight_kg": "Weight (kg)",
+    "bmi": "Body-mass index (kg/m²)",
+    "ethnicity": "Ethnicity (GLI-2012 group)",
+}
+SUMMARY_LABELS = {"mean_sd": "mean (SD)", "median_iqr": "median [Q1, Q3]", "n_pct": "n (%)"}
+ALL_ARMS = "all"
+
+
+def table1_table(
+    study: Study,
+    participants: pd.DataFrame,
+    long: pd.DataFrame | None = None,
+    outcomes: pd.DataFrame | None = None,
+) -> Table:
+    """Table 1 (baseline characteristics by arm) in wide display form.
+
+    Parameters
+    ----------
+    study : Study
+    participants : pandas.DataFrame
+        The roster; gives the n in each column header.
+    long : pandas.DataFrame, optional
+        Tidy Table 1 as from :func:`trialflow.stats.table1` (``variable, level, summary, arm,
+        text``; ``summary`` the kind of summary, ``text`` the cell); computed from
+        ``participants`` when not given. A frame whose ``summary`` column already holds the
+        display strings (no ``text`` column) is accepted too.
+    outcomes : pandas.DataFrame, optional
+        Outcome metadata, to label baseline outcome variables.
+
+    Returns
+    -------
+    Table
+    """
+    long = stats_table1(participants, study) if long is None else long.copy()
+    long["level"] = long["level"].astype(object).fillna("").astype(str)
+    if "text" in long.columns:
+        cells = long["text"]
+        kinds = long["summary"].map(lambda k: SUMMARY_LABELS.get(k, k))
+    else:
+        cells, kinds = long["summary"], pd.Series("", index=long.index)
+    labels = dict(VARIABLE_LABELS)
+    if outcomes is not None:
+        labels.update({o: f"{lbl}, baseline" for o, lbl in outcome_labels(outcomes).items()})
+    long["Characteristic"] = [
+        labels.get(v, str(v).replace("_", " ").capitalize()) + (f", {k}" if k else "")
+        for v, k in zip(long["variable"], kinds, strict=True)
+    ]
+    long["cell"] = cells.astype(object).fillna("").astype(str)
+    arm_labels = {a.id: a.label for a in study.arms}
+    roster = participants[participants["arm"].isin(study.arm_ids)]
+    counts = roster["arm"].value_counts()
+    arms = [a for a in study.arm_ids if a in set(long["arm"])]
+    if len(arms) > 1 and ALL_ARMS in set(long["arm"]):
+        arms.append(ALL_ARMS)
+
+    def header(arm: str) -> str:
+        if arm == ALL_ARMS:
+            return f"Total (n = {len(roster)})"
+        return f"{arm_labels[arm]} (n = {int(counts.get(arm, 0))})"
+
+    long = long[long["arm"].isin(arms)]
+    keys = long[["Characteristic", "level"]].drop_duplicates()
+    wide = long.pivot_table(
+        index=["Characteristic", "level"],
+        columns="arm",
+        values="cell",
+        aggfunc="first",
+        sort=False,
+    )
+    frame = keys.set_index(["Characteristic", "level"]).join(wide).reset_index()
+    frame = frame[["Characteristic", "level", *arms]].fillna(MISSING)
+    frame.columns = ["Characteristic", "Level", *[header(a) for a in arms]]
+    return Table(
+        name="table1_baseline",
+        title=f"Table 1. Baseline characteristics by arm: {study.title}",
+        frame=frame.astype(str).reset_index(drop=True),
+        footnotes=(
+            "Numeric characteristics: mean (SD) when Shapiro-Wilk p >= "
+            f"{study.analysis.alpha:g} in every arm, else median [Q1, Q3]; categorical: n (%) "
+            "of those recorded. No significance tests (CONSORT).",
+        ),
+        group_column="Characteristic",
+    )

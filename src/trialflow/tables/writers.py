@@ -1,0 +1,259 @@
+"""Writing tables: CSV, Markdown, HTML and Word, byte-identical for identical input.
+
+The Word file gets fixed core-property dates and zip timestamps (``SOURCE_DATE_EPOCH`` when
+set), so that reruns give the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import re
+import zipfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from tabulate import tabulate
+
+from trialflow.config import Study
+
+from .build import build_study_tables
+from .table import Table
+
+__all__ = [
+    "fixed_datetime",
+    "table_html",
+    "table_markdown",
+    "write_docx",
+    "write_study_tables",
+    "write_table",
+]
+
+
+def fixed_datetime() -> datetime:
+    """The timestamp written into Word files: ``SOURCE_DATE_EPOCH`` if set, else 2000-01-01."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC).replace(tzinfo=None)
+    return datetime(2000, 1, 1)
+
+
+def table_markdown(table: Table) -> str:
+    """The table as GitHub-flavoured Markdown, with its title and footnotes."""
+    frame = table.display_frame()
+    body = tabulate(
+        frame.values.tolist(),
+        headers=list(frame.columns),
+        tablefmt="github",
+        disable_numparse=True,
+        showindex=False,
+    )
+    notes = "".join(f"\n{note}  " for note in table.footnotes)
+    return f"**{table.title}**\n\n{body}\n{notes}\n"
+
+
+def _html_cell(value: object) -> str:
+    """Escaped cell text that wraps only between its parts ("est (CI)", "p = x", "adj. p")."""
+    text = html.escape(str(value))
+    text = re.sub(r" (=|&lt;|&gt;|to|±) ", r"&nbsp;\1&nbsp;", text)
+    text = re.sub(r"(\d|CI\)?) \(", r"\1&nbsp;(", text)
+    return text.replace("adj. p", "adj.&nbsp;p")
+
+
+def table_html(table: Table) -> str:
+    """The table as an HTML ``<table>`` fragment (title as caption, footnotes in ``<tfoot>``)."""
+    frame = table.display_frame()
+    esc = html.escape
+    out = [
+        f'<table class="tf-table" id="{esc(table.name)}">',
+        f"<caption>{esc(table.title)}</caption>",
+    ]
+    out.append(
+        "<thead><tr>" + "".join(f"<th>{esc(str(c))}</th>" for c in frame.columns) + "</tr></thead>"
+    )
+    out.append("<tbody>")
+    for start, values in zip(table.group_starts(), frame.itertuples(index=False), strict=True):
+        cls = ' class="group-start"' if start else ""
+        out.append(f"<tr{cls}>" + "".join(f"<td>{_html_cell(v)}</td>" for v in values) + "</tr>")
+    out.append("</tbody>")
+    if table.footnotes:
+        span = max(1, frame.shape[1])
+        notes = "<br>".join(esc(n) for n in table.footnotes)
+        out.append(f'<tfoot><tr><td colspan="{span}">{notes}</td></tr></tfoot>')
+    out.append("</table>")
+    return "\n".join(out) + "\n"
+
+
+_HTML_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; }}
+table.tf-table {{ border-collapse: collapse; font-size: 0.85em; }}
+table.tf-table caption {{ text-align: left; font-weight: bold; margin-bottom: 0.5em; }}
+table.tf-table th, table.tf-table td {{ border-bottom: 1px solid #ccc; padding: 0.25em 0.6em; vertical-align: top; }}
+table.tf-table thead th {{ border-bottom: 2px solid #333; text-align: left; }}
+table.tf-table tr.group-start td {{ border-top: 1.5px solid #666; }}
+table.tf-table tfoot td {{ font-size: 0.9em; color: #444; border: none; }}
+</style>
+</head>
+<body>
+{table}</body>
+</html>
+"""
+
+
+def _deterministic_zip(data: bytes, when: datetime) -> bytes:
+    """Rewrite a zip with fixed member timestamps and attributes, members in original order."""
+    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
+
+
+def _docx_bytes(tables: Sequence[Table], title: str | None = None) -> bytes:
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    document = Document()
+    when = fixed_datetime()
+    props = document.core_properties
+    props.author = "trialflow"
+    props.last_modified_by = "trialflow"
+    props.created = props.modified = props.last_printed = when
+    props.revision = 1
+    props.title = title or (tables[0].title if tables else "")
+    props.comments = ""
+    widest = max((t.frame.shape[1] for t in tables), default=0)
+    if widest > 6:  # wide tables read better on a landscape page
+        section = document.sections[0]
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = section.page_height, section.page_width
+    for section in document.sections:
+        section.left_margin = section.right_margin = Pt(36)
+    size = Pt(8 if widest > 6 else 9)
+    for i, table in enumerate(tables):
+        if i:
+            document.add_page_break()
+        heading = document.add_paragraph()
+        heading.add_run(table.title).bold = True
+        frame = table.display_frame()
+        grid = document.add_table(rows=1, cols=max(1, frame.shape[1]))
+        grid.style = "Table Grid"
+        header = grid.rows[0]
+        # repeat the header row on every page of a long table
+        tr_pr = header._tr.get_or_add_trPr()
+        repeat = OxmlElement("w:tblHeader")
+        repeat.set(qn("w:val"), "true")
+        tr_pr.append(repeat)
+        for cell, name in zip(header.cells, frame.columns, strict=False):
+            run = cell.paragraphs[0].add_run(str(name))
+            run.bold = True
+            run.font.size = size
+        for values in frame.itertuples(index=False):
+            cells = grid.add_row().cells
+            for cell, value in zip(cells, values, strict=False):
+                cell.paragraphs[0].add_run(str(value)).font.size = size
+        for note in table.footnotes:
+            para = document.add_paragraph()
+            para.add_run(note).font.size = Pt(8)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return _deterministic_zip(buffer.getvalue(), when)
+
+
+def write_docx(tables: Sequence[Table], path: str | Path, title: str | None = None) -> Path:
+    """Write one or more tables to a Word file, byte-identical for identical input.
+
+    Parameters
+    ----------
+    tables : sequence of Table
+        One table per page.
+    path : path-like
+        Output ``.docx``.
+    title : str, optional
+        Document title (core property); defaults to the first table's title.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    path.write_bytes(_docx_bytes(tables, title))
+    return path
+
+
+def write_table(table: Table, outdir: str | Path) -> list[Path]:
+    """Write one table as ``<name>.csv``, ``.md``, ``.html`` and ``.docx`` into ``outdir``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The four files, in :data:`TABLE_FORMATS` order.
+    """
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    stem = outdir / table.name
+    csv = stem.with_suffix(".csv")
+    table.frame.to_csv(csv, index=False, lineterminator="\n")
+    md = stem.with_suffix(".md")
+    md.write_text(table_markdown(table), encoding="utf-8", newline="\n")
+    page = stem.with_suffix(".html")
+    page.write_text(
+        _HTML_PAGE.format(title=html.escape(table.title), table=table_html(table)),
+        encoding="utf-8",
+        newline="\n",
+    )
+    docx = write_docx([table], stem.with_suffix(".docx"))
+    return [csv, md, page, docx]
+
+
+def write_study_tables(
+    study: Study,
+    analysis: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    participants: pd.DataFrame,
+    results: pd.DataFrame,
+    descriptives: pd.DataFrame | None,
+    outdir: str | Path,
+    table1: pd.DataFrame | None = None,
+) -> list[Path]:
+    """Build and write every table of a study: ``<name>.{csv,md,html,docx}`` per table.
+
+    Parameters
+    ----------
+    study : Study
+    analysis : pandas.DataFrame
+        Long analysis data (used only when ``descriptives`` is None).
+    outcomes, participants, results, descriptives
+        As for :func:`build_study_tables`.
+    outdir : path-like
+        Directory for the files; created if needed.
+    table1 : pandas.DataFrame, optional
+        Long Table 1 from ``trialflow.stats.table1``, if available.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Every file written, table by table in :data:`TABLE_FORMATS` order.
+    """
+    tables = build_study_tables(
+        study, outcomes, participants, results, descriptives, analysis=analysis, table1=table1
+    )
+    paths: list[Path] = []
+    for table in tables:
+        paths += write_table(table, outdir)
+    return paths
