@@ -353,6 +353,7 @@ def render_report(
     data_quality: pd.DataFrame | None = None,
     scoring_summary: pd.DataFrame | None = None,
     versions: Mapping[str, str] | None = None,
+    provenance: Mapping | None = None,
 ) -> str:
     """The report as one HTML string.
 
@@ -371,6 +372,8 @@ def render_report(
         Rendered as they are (every column).
     versions : mapping, optional
         Software versions; :func:`software_versions` when not given.
+    provenance : mapping, optional
+        From :func:`trialflow.provenance.provenance_summary`: the Provenance section.
 
     Returns
     -------
@@ -405,6 +408,7 @@ def render_report(
         outcome_figures=outcome_figures,
         data_quality=frame_html(data_quality),
         scoring_summary=frame_html(scoring_summary),
+        provenance=provenance,
     )
 
 
@@ -422,6 +426,7 @@ def write_report(
     scoring_summary: pd.DataFrame | None = None,
     versions: Mapping[str, str] | None = None,
     table1: pd.DataFrame | None = None,
+    provenance: Mapping | None = None,
 ) -> Path:
     """Build the tables, read the figures and write ``report.html``.
 
@@ -440,6 +445,8 @@ def write_report(
         Software versions; :func:`software_versions` when not given.
     table1 : pandas.DataFrame, optional
         Long Table 1 from ``trialflow.stats.table1``.
+    provenance : mapping, optional
+        The report's Provenance section (:func:`trialflow.provenance.provenance_summary`).
 
     Returns
     -------
@@ -457,6 +464,7 @@ def write_report(
         data_quality,
         scoring_summary,
         versions,
+        provenance,
     )
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,11 @@
 rule descriptives:
     input:
-        analysis="data/processed/{study}/analysis.parquet",
-        validated="data/processed/{study}/validated",
+        analysis=rules.assemble.output.analysis,
+        validated=rules.validate.output.validated,
     output:
         descriptives="results/{study}/tables/descriptives.csv",
+    params:
+        study=study_config("describe"),
     log:
         "logs/{study}/descriptives.log",
     conda:
@@ -14,11 +16,13 @@ rule descriptives:
 
 rule analyse:
     input:
-        analysis="data/processed/{study}/analysis.parquet",
-        outcomes="data/processed/{study}/outcomes.parquet",
-        validated="data/processed/{study}/validated",
+        analysis=rules.assemble.output.analysis,
+        outcomes=rules.score.output.outcomes,
+        validated=rules.validate.output.validated,
     output:
         results="results/{study}/tables/results.csv",
+    params:
+        study=study_config("analyse"),
     log:
         "logs/{study}/analyse.log",
     conda:

@@ -4,6 +4,9 @@ rule validate:
     output:
         validated=directory("data/processed/{study}/validated"),
         quality="results/{study}/tables/data_quality.csv",
+    params:
+        study=study_config("validate"),
+        input_hashes=raw_input_hashes,
     log:
         "logs/{study}/validate.log",
     conda:
@@ -14,11 +17,13 @@ rule validate:
 
 rule score:
     input:
-        validated="data/processed/{study}/validated",
+        validated=rules.validate.output.validated,
     output:
         scores="data/processed/{study}/scores.parquet",
         outcomes="data/processed/{study}/outcomes.parquet",
         summary="results/{study}/tables/scoring_summary.csv",
+    params:
+        study=study_config("score"),
     log:
         "logs/{study}/score.log",
     conda:
@@ -29,10 +34,12 @@ rule score:
 
 rule assemble:
     input:
-        scores="data/processed/{study}/scores.parquet",
-        validated="data/processed/{study}/validated",
+        scores=rules.score.output.scores,
+        validated=rules.validate.output.validated,
     output:
         analysis="data/processed/{study}/analysis.parquet",
+    params:
+        study=study_config("assemble"),
     log:
         "logs/{study}/assemble.log",
     conda:

@@ -1,9 +1,9 @@
 rule figures:
     input:
-        analysis="data/processed/{study}/analysis.parquet",
-        outcomes="data/processed/{study}/outcomes.parquet",
-        validated="data/processed/{study}/validated",
-        results="results/{study}/tables/results.csv",
+        analysis=rules.assemble.output.analysis,
+        outcomes=rules.score.output.outcomes,
+        validated=rules.validate.output.validated,
+        results=rules.analyse.output.results,
     output:
         consort=report(
             "results/{study}/figures/consort.png",
@@ -41,6 +41,8 @@ rule figures:
             subcategory="Normality diagnostics",
         ),
         manifest="results/{study}/figures/figures.csv",
+    params:
+        study=study_config("report"),
     log:
         "logs/{study}/figures.log",
     conda:
@@ -51,11 +53,11 @@ rule figures:
 
 rule tables:
     input:
-        analysis="data/processed/{study}/analysis.parquet",
-        outcomes="data/processed/{study}/outcomes.parquet",
-        validated="data/processed/{study}/validated",
-        results="results/{study}/tables/results.csv",
-        descriptives="results/{study}/tables/descriptives.csv",
+        analysis=rules.assemble.output.analysis,
+        outcomes=rules.score.output.outcomes,
+        validated=rules.validate.output.validated,
+        results=rules.analyse.output.results,
+        descriptives=rules.descriptives.output.descriptives,
     output:
         table1=report(
             "results/{study}/tables/table1_baseline.html",
@@ -80,6 +82,8 @@ rule tables:
             table=["table1_baseline", "table2_outcomes_by_visit", "table3_tests"],
             ext=["csv", "md", "docx"],
         ),
+    params:
+        study=study_config("report"),
     log:
         "logs/{study}/tables.log",
     conda:
@@ -90,14 +94,14 @@ rule tables:
 
 rule report:
     input:
-        analysis="data/processed/{study}/analysis.parquet",
-        outcomes="data/processed/{study}/outcomes.parquet",
-        validated="data/processed/{study}/validated",
-        results="results/{study}/tables/results.csv",
-        descriptives="results/{study}/tables/descriptives.csv",
-        data_quality="results/{study}/tables/data_quality.csv",
-        scoring_summary="results/{study}/tables/scoring_summary.csv",
-        figures="results/{study}/figures/figures.csv",
+        analysis=rules.assemble.output.analysis,
+        outcomes=rules.score.output.outcomes,
+        validated=rules.validate.output.validated,
+        results=rules.analyse.output.results,
+        descriptives=rules.descriptives.output.descriptives,
+        data_quality=rules.validate.output.quality,
+        scoring_summary=rules.score.output.summary,
+        figures=rules.figures.output.manifest,
     output:
         report=report(
             "results/{study}/report.html",
@@ -105,9 +109,35 @@ rule report:
             category="{study}",
             subcategory="Report",
         ),
+    params:
+        study=study_config("report"),
+        input_hashes=raw_input_hashes,
     log:
         "logs/{study}/report.log",
     conda:
         ENV
     script:
         "../../scripts/write_report.py"
+
+
+rule provenance:
+    input:
+        rules.validate.output,
+        rules.score.output,
+        rules.assemble.output,
+        rules.descriptives.output,
+        rules.analyse.output,
+        rules.figures.output,
+        rules.tables.output,
+        rules.report.output,
+    output:
+        manifest="results/{study}/provenance.json",
+    params:
+        study=study_config("report"),
+        input_hashes=raw_input_hashes,
+    log:
+        "logs/{study}/provenance.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/write_provenance.py"
