@@ -92,9 +92,7 @@ def expand_files(paths: Iterable[str | Path]) -> list[Path]:
     files: set[Path] = set()
     for path in map(Path, paths):
         if path.is_dir():
-            files.update(
-                p for p in path.rglob("*") if p.is_file() and p.name not in _BOOKKEEPING
-            )
+            files.update(p for p in path.rglob("*") if p.is_file() and p.name not in _BOOKKEEPING)
         elif path.is_file():
             files.add(path)
     return sorted(files, key=lambda p: p.as_posix())
@@ -209,9 +207,7 @@ def build_provenance(
     }
 
 
-def provenance_summary(
-    study: Study, inputs: Mapping[str, Mapping[str, Any]]
-) -> dict[str, Any]:
+def provenance_summary(study: Study, inputs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """What the report's Provenance section shows: hashes of config, inputs and environment,
     and the code version. Nothing here depends on the command line or the machine's clock."""
     env = environment()

@@ -4,12 +4,12 @@ rule descriptives:
         validated=rules.validate.output.validated,
     output:
         descriptives="results/{study}/tables/descriptives.csv",
-    params:
-        study=study_config("describe"),
     log:
         "logs/{study}/descriptives.log",
     conda:
         ENV
+    params:
+        study=study_config("describe"),
     script:
         "../../scripts/describe.py"
 
@@ -21,11 +21,11 @@ rule analyse:
         validated=rules.validate.output.validated,
     output:
         results="results/{study}/tables/results.csv",
-    params:
-        study=study_config("analyse"),
     log:
         "logs/{study}/analyse.log",
     conda:
         ENV
+    params:
+        study=study_config("analyse"),
     script:
         "../../scripts/analyse.py"

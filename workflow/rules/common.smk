@@ -28,7 +28,8 @@ wildcard_constraints:
 
 def study_config(stage):
     """A ``params:`` function: the slice of the job's study config that ``stage`` reads,
-    as canonical JSON (see trialflow.stage_config), so an edit reruns what depends on it."""
+    as canonical JSON (see trialflow.stage_config), so an edit reruns what depends on it.
+    """
 
     def params(wildcards):
         return stage_params(STUDIES[wildcards.study], stage)
@@ -53,7 +54,10 @@ def raw_inputs(wildcards):
     """The roster and every instrument file (or directory) of one study."""
     from trialflow.io import raw_input_paths
 
-    return {name: str(path) for name, path in raw_input_paths(STUDIES[wildcards.study]).items()}
+    return {
+        name: str(path)
+        for name, path in raw_input_paths(STUDIES[wildcards.study]).items()
+    }
 
 
 def all_outputs():

@@ -4,13 +4,13 @@ rule validate:
     output:
         validated=directory("data/processed/{study}/validated"),
         quality="results/{study}/tables/data_quality.csv",
-    params:
-        study=study_config("validate"),
-        input_hashes=raw_input_hashes,
     log:
         "logs/{study}/validate.log",
     conda:
         ENV
+    params:
+        study=study_config("validate"),
+        input_hashes=raw_input_hashes,
     script:
         "../../scripts/validate_inputs.py"
 
@@ -22,12 +22,12 @@ rule score:
         scores="data/processed/{study}/scores.parquet",
         outcomes="data/processed/{study}/outcomes.parquet",
         summary="results/{study}/tables/scoring_summary.csv",
-    params:
-        study=study_config("score"),
     log:
         "logs/{study}/score.log",
     conda:
         ENV
+    params:
+        study=study_config("score"),
     script:
         "../../scripts/score_instruments.py"
 
@@ -38,11 +38,11 @@ rule assemble:
         validated=rules.validate.output.validated,
     output:
         analysis="data/processed/{study}/analysis.parquet",
-    params:
-        study=study_config("assemble"),
     log:
         "logs/{study}/assemble.log",
     conda:
         ENV
+    params:
+        study=study_config("assemble"),
     script:
         "../../scripts/assemble_analysis.py"

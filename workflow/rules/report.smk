@@ -41,12 +41,12 @@ rule figures:
             subcategory="Normality diagnostics",
         ),
         manifest="results/{study}/figures/figures.csv",
-    params:
-        study=study_config("report"),
     log:
         "logs/{study}/figures.log",
     conda:
         ENV
+    params:
+        study=study_config("report"),
     script:
         "../../scripts/draw_figures.py"
 
@@ -82,12 +82,12 @@ rule tables:
             table=["table1_baseline", "table2_outcomes_by_visit", "table3_tests"],
             ext=["csv", "md", "docx"],
         ),
-    params:
-        study=study_config("report"),
     log:
         "logs/{study}/tables.log",
     conda:
         ENV
+    params:
+        study=study_config("report"),
     script:
         "../../scripts/write_tables.py"
 
@@ -109,13 +109,13 @@ rule report:
             category="{study}",
             subcategory="Report",
         ),
-    params:
-        study=study_config("report"),
-        input_hashes=raw_input_hashes,
     log:
         "logs/{study}/report.log",
     conda:
         ENV
+    params:
+        study=study_config("report"),
+        input_hashes=raw_input_hashes,
     script:
         "../../scripts/write_report.py"
 
@@ -132,12 +132,12 @@ rule provenance:
         rules.report.output,
     output:
         manifest="results/{study}/provenance.json",
-    params:
-        study=study_config("report"),
-        input_hashes=raw_input_hashes,
     log:
         "logs/{study}/provenance.log",
     conda:
         ENV
+    params:
+        study=study_config("report"),
+        input_hashes=raw_input_hashes,
     script:
         "../../scripts/write_provenance.py"
