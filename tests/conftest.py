@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 from helpers.reference import read_long, reference_file
+from helpers.tiny_study import CONFIG, GRIP, PARTICIPANTS, TUG, run_snakemake, write_tiny_study
 
 from trialflow.config import Study, studies_from_config
 
@@ -60,3 +61,21 @@ def cohort(config_studies) -> Callable[[str], dict]:
 def fev() -> pd.DataFrame:
     """The R mmrm package's ``fev_data`` (``tests/reference/mmrm/fev_data.csv``)."""
     return pd.read_csv(reference_file("mmrm", "fev_data.csv"))
+
+
+@pytest.fixture(scope="session")
+def tiny_study():
+    """``write_tiny_study(workdir)``: the tiny study's config and raw files into ``workdir``."""
+    return write_tiny_study
+
+
+@pytest.fixture(scope="session")
+def snakemake_run():
+    """``run_snakemake(workdir, *args)``: the workflow of this checkout on ``workdir``."""
+    return run_snakemake
+
+
+@pytest.fixture(scope="session")
+def tiny_raw():
+    """The tiny study's raw texts, for tests that edit one of them."""
+    return {"config": CONFIG, "participants": PARTICIPANTS, "tug": TUG, "grip": dict(GRIP)}

@@ -4,94 +4,16 @@ The numbers asserted are worked by hand from the CSVs written here.
 """
 
 import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-CONFIG = """
-studies:
-  tiny:
-    title: Tiny two-arm study
-    design: parallel
-    data_dir: raw/tiny
-    arms: [{id: usual, label: Usual care}, {id: training, label: Training}]
-    visits:
-      - {id: baseline, label: Baseline, week: 0, role: baseline}
-      - {id: week8, label: Week 8, week: 8, role: end_of_treatment}
-    instruments:
-      tug: {type: tug}
-      grip:
-        type: measures
-        measures:
-          grip_kg: {label: Grip strength, unit: kg, higher_is_better: true, min: 0, max: 100}
-    covariates: [age]
-"""
-
-PARTICIPANTS = """participant_id,arm,age,sex,height_cm,weight_kg,last_visit,withdrawal_reason
-U1,usual,60,F,160,60,week8,
-U2,usual,62,F,158,64,week8,
-U3,usual,64,F,162,66,week8,
-U4,usual,66,F,156,58,baseline,moved away
-T1,training,59,F,161,61,week8,
-T2,training,61,F,157,63,week8,
-T3,training,63,F,159,65,week8,
-T4,training,65,F,163,67,week8,
-"""
-
-# TUG seconds. usual: baseline 10, 12, 14, 11; week 8: 10, 11, 15 (U4 dropped out).
-# training: baseline 12, 13, 11, 14; week 8: 10, 10, 9, 12.
-TUG = """participant_id,visit,time_s
-U1,baseline,10
-U1,week8,10
-U2,baseline,12
-U2,week8,11
-U3,baseline,14
-U3,week8,15
-U4,baseline,11
-T1,baseline,12
-T1,week8,10
-T2,baseline,13
-T2,week8,10
-T3,baseline,11
-T3,week8,9
-T4,baseline,14
-T4,week8,12
-"""
-
-GRIP = {  # one file per participant, as a dynamometer exports them
-    "T1.csv": "participant_id,visit,grip_kg\nT1,baseline,20\nT1,week8,24\n",
-    "T2.csv": "participant_id,visit,grip_kg\nT2,baseline,22\nT2,week8,25\n",
-    "U1.csv": "participant_id,visit,grip_kg\nU1,baseline,21\nU1,week8,21\n",
-    "U2.csv": "participant_id,visit,grip_kg\nU2,baseline,19\nU2,week8,\n",
-}
-
-
-def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
-    command += ["--directory", str(workdir), "--cores", "2", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
-
-
-def _prepare(workdir: Path) -> None:
-    raw = workdir / "raw" / "tiny"
-    (raw / "grip").mkdir(parents=True)
-    (workdir / "config.yaml").write_text(textwrap.dedent(CONFIG))
-    (raw / "participants.csv").write_text(PARTICIPANTS)
-    (raw / "tug.csv").write_text(TUG)
-    for name, text in GRIP.items():
-        (raw / "grip" / name).write_text(text)
-
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
+def finished_run(tmp_path_factory, tiny_study, snakemake_run):
     workdir = tmp_path_factory.mktemp("tiny")
-    _prepare(workdir)
-    run = _snakemake(workdir)
+    tiny_study(workdir)
+    run = snakemake_run(workdir)
     assert run.returncode == 0, run.stderr[-5000:]
     return workdir
 
@@ -151,21 +73,22 @@ def test_figures_are_drawn_per_outcome(finished_run):
 
 
 @pytest.mark.slow
-def test_second_run_has_nothing_to_do(finished_run):
-    dry = _snakemake(finished_run, "-n")
+def test_second_run_has_nothing_to_do(finished_run, snakemake_run):
+    dry = snakemake_run(finished_run, "-n")
     assert dry.returncode == 0
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
 
 @pytest.mark.slow
-def test_bad_input_stops_with_file_row_and_column(finished_run, tmp_path):
+def test_bad_input_stops_with_file_row_and_column(finished_run, tmp_path, snakemake_run, tiny_raw):
+    TUG = tiny_raw["tug"]
     # A copy of the finished run with one bad cell: the run fails, earlier results stay.
     subprocess.run(["cp", "-r", f"{finished_run}/.", str(tmp_path)], check=True)
     tug = tmp_path / "raw" / "tiny" / "tug.csv"
     tug.write_text(TUG.replace("T3,week8,9", "T3,week8,nine"))
     descriptives = tmp_path / "results/tiny/tables/descriptives.csv"
     before = descriptives.read_bytes()
-    run = _snakemake(tmp_path)
+    run = snakemake_run(tmp_path)
     assert run.returncode != 0
     assert "tug.csv, row 14, column 'time_s': got 'nine'; expected" in run.stderr
     assert descriptives.read_bytes() == before
@@ -202,9 +125,9 @@ def test_tables_and_report_are_written(finished_run):
 
 
 @pytest.mark.slow
-def test_a_clean_rerun_is_byte_identical(finished_run, tmp_path):
-    _prepare(tmp_path)
-    run = _snakemake(tmp_path)
+def test_a_clean_rerun_is_byte_identical(finished_run, tmp_path, tiny_study, snakemake_run):
+    tiny_study(tmp_path)
+    run = snakemake_run(tmp_path)
     assert run.returncode == 0, run.stderr[-5000:]
     first = sorted(p.relative_to(finished_run) for p in (finished_run / "results").rglob("*"))
     second = sorted(p.relative_to(tmp_path) for p in (tmp_path / "results").rglob("*"))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from trialflow.errors import InputError, InputProblem
+
+if TYPE_CHECKING:
+    from trialflow.config import Study
 
 #: Columns added to every frame read from a CSV, so problems can name the file and line.
 SOURCE_COLUMNS = ("source_file", "source_row")
@@ -14,6 +18,35 @@ SOURCE_COLUMNS = ("source_file", "source_row")
 # Only an empty cell (or the usual spellings of "not available") is missing; "None" or "n/a"
 # typed into a questionnaire cell is a value and is reported if it is not an allowed answer.
 _MISSING = ["", "NA", "NaN", "nan"]
+
+#: the roster's file name inside a study's ``data_dir``
+ROSTER_FILE = "participants.csv"
+
+
+def raw_input_paths(study: Study) -> dict[str, Path]:
+    """The roster and each instrument's CSV file or directory, as the config places them.
+
+    Keys are ``participants`` and the instrument ids; paths are as given in the config
+    (relative to the working directory unless absolute).
+    """
+    data_dir = Path(study.data_dir)
+    paths = {"participants": data_dir / ROSTER_FILE}
+    for spec in study.instruments:
+        paths[spec.id] = spec.path(data_dir)
+    return paths
+
+
+def instrument_files(path: str | Path) -> list[Path]:
+    """The files an instrument directory contributes, in the order they are concatenated."""
+    return sorted(Path(path).glob("*.csv"))
+
+
+def raw_input_files(study: Study) -> list[Path]:
+    """Every raw file the study reads: the roster and every instrument file."""
+    files = []
+    for path in raw_input_paths(study).values():
+        files.extend(instrument_files(path) if path.is_dir() else [path])
+    return files
 
 
 def read_csv_input(path: str | Path) -> pd.DataFrame:
@@ -35,7 +68,7 @@ def read_csv_input(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     if path.is_dir():
-        files = sorted(path.glob("*.csv"))
+        files = instrument_files(path)
         if not files:
             raise InputError([InputProblem(str(path), None, None, None, "at least one .csv file")])
         frames = [_read_one(file) for file in files]

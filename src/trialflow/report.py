@@ -378,6 +378,7 @@ def render_report(
     scoring_summary: pd.DataFrame | None = None,
     versions: Mapping[str, str] | None = None,
     model_fits: pd.DataFrame | None = None,
+    provenance: Mapping | None = None,
 ) -> str:
     """The report as one HTML string.
 
@@ -398,6 +399,8 @@ def render_report(
         Software versions; :func:`software_versions` when not given.
     model_fits : pandas.DataFrame, optional
         ``model_fits.csv``, for the methods section.
+    provenance : mapping, optional
+        From :func:`trialflow.provenance.provenance_summary`: the Provenance section.
 
     Returns
     -------
@@ -432,6 +435,7 @@ def render_report(
         outcome_figures=outcome_figures,
         data_quality=frame_html(data_quality),
         scoring_summary=frame_html(scoring_summary),
+        provenance=provenance,
     )
 
 
@@ -450,6 +454,7 @@ def write_report(
     versions: Mapping[str, str] | None = None,
     table1: pd.DataFrame | None = None,
     model_fits: pd.DataFrame | None = None,
+    provenance: Mapping | None = None,
 ) -> Path:
     """Build the tables, read the figures and write ``report.html``.
 
@@ -470,6 +475,8 @@ def write_report(
         Long Table 1 from ``trialflow.stats.table1``.
     model_fits : pandas.DataFrame, optional
         ``model_fits.csv`` (the MMRM facts the methods section states).
+    provenance : mapping, optional
+        The report's Provenance section (:func:`trialflow.provenance.provenance_summary`).
 
     Returns
     -------
@@ -488,6 +495,7 @@ def write_report(
         scoring_summary,
         versions,
         model_fits,
+        provenance,
     )
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from trialflow.config import Study, studies_from_config
+from trialflow.config import Study
 from trialflow.errors import InputError
 from trialflow.io import read_parquet
+from trialflow.stage_config import study_from_params
 
 log = logging.getLogger("trialflow")
 
@@ -43,8 +44,10 @@ def logged(log_path: str | Path) -> Iterator[logging.Logger]:
 
 
 def study_of(smk) -> Study:
-    """The :class:`Study` a Snakemake job works on (its ``study`` wildcard)."""
-    return studies_from_config(smk.config)[smk.wildcards.study]
+    """The :class:`Study` a Snakemake job works on, rebuilt from the job's ``params.study``
+    (its stage's config slice), never from the global config: what a job reads is what
+    Snakemake compares when it decides whether to rerun it."""
+    return study_from_params(smk.params.study)
 
 
 def read_named_inputs(inputs, names: Iterable[str]) -> dict[str, pd.DataFrame]:

@@ -1,22 +1,24 @@
 rule descriptives:
     input:
-        analysis="data/processed/{study}/analysis.parquet",
-        validated="data/processed/{study}/validated",
+        analysis=rules.assemble.output.analysis,
+        validated=rules.validate.output.validated,
     output:
         descriptives="results/{study}/tables/descriptives.csv",
     log:
         "logs/{study}/descriptives.log",
     conda:
         ENV
+    params:
+        study=study_config("describe"),
     script:
         "../../scripts/describe.py"
 
 
 rule analyse:
     input:
-        analysis="data/processed/{study}/analysis.parquet",
-        outcomes="data/processed/{study}/outcomes.parquet",
-        validated="data/processed/{study}/validated",
+        analysis=rules.assemble.output.analysis,
+        outcomes=rules.score.output.outcomes,
+        validated=rules.validate.output.validated,
     output:
         results="results/{study}/tables/results.csv",
         model_fits="results/{study}/tables/model_fits.csv",
@@ -24,5 +26,7 @@ rule analyse:
         "logs/{study}/analyse.log",
     conda:
         ENV
+    params:
+        study=study_config("analyse"),
     script:
         "../../scripts/analyse.py"

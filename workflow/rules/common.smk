@@ -1,6 +1,13 @@
+import functools
+import os
+import shlex
+import sys
+
 from snakemake.utils import validate
 
 from trialflow.config import config_problems, studies_from_config
+from trialflow.provenance import COMMAND_VARIABLE, input_records
+from trialflow.stage_config import canonical_json, stage_params
 
 validate(config, schema="../schemas/config.schema.yaml")
 _problems = config_problems(config)
@@ -10,27 +17,48 @@ if _problems:
 STUDIES = studies_from_config(config)
 ENV = "../envs/trialflow.yaml"
 
+# The outermost Snakemake process records its command line for provenance.json; jobs (and
+# cluster jobs, which parse this file again) inherit it instead of overwriting it.
+os.environ.setdefault(COMMAND_VARIABLE, shlex.join(["snakemake", *sys.argv[1:]]))
+
 
 wildcard_constraints:
     study="|".join(STUDIES),
 
 
+def study_config(stage):
+    """A ``params:`` function: the slice of the job's study config that ``stage`` reads,
+    as canonical JSON (see trialflow.stage_config), so an edit reruns what depends on it.
+    """
+
+    def params(wildcards):
+        return stage_params(STUDIES[wildcards.study], stage)
+
+    return params
+
+
+@functools.cache
+def _input_hashes(study_id):
+    return canonical_json(input_records(STUDIES[study_id]))
+
+
+def raw_input_hashes(wildcards):
+    """A ``params:`` function: SHA-256 and size of every raw input file of the job's study.
+
+    Snakemake's own rerun triggers compare modification times and paths; this param makes a
+    changed file content rerun ``validate`` even when its modification time is older."""
+    return _input_hashes(wildcards.study)
+
+
 def raw_inputs(wildcards):
     """The roster and every instrument file (or directory) of one study."""
-    study = STUDIES[wildcards.study]
-    files = {"participants": f"{study.data_dir}/participants.csv"}
-    for spec in study.instruments:
-        files[spec.id] = str(spec.path(study.data_dir))
-    return files
+    from trialflow.io import raw_input_paths
 
-
-def study_outputs(study_id):
-    """Every final file of one study (the rest are their inputs)."""
-    return [
-        f"results/{study_id}/report.html",
-        f"results/{study_id}/tables/table1_baseline.html",
-    ]
+    return {
+        name: str(path)
+        for name, path in raw_input_paths(STUDIES[wildcards.study]).items()
+    }
 
 
 def all_outputs():
-    return [path for study_id in STUDIES for path in study_outputs(study_id)]
+    return expand(rules.provenance.output.manifest, study=list(STUDIES))

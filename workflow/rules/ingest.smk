@@ -8,13 +8,16 @@ rule validate:
         "logs/{study}/validate.log",
     conda:
         ENV
+    params:
+        study=study_config("validate"),
+        input_hashes=raw_input_hashes,
     script:
         "../../scripts/validate_inputs.py"
 
 
 rule score:
     input:
-        validated="data/processed/{study}/validated",
+        validated=rules.validate.output.validated,
     output:
         scores="data/processed/{study}/scores.parquet",
         outcomes="data/processed/{study}/outcomes.parquet",
@@ -23,19 +26,23 @@ rule score:
         "logs/{study}/score.log",
     conda:
         ENV
+    params:
+        study=study_config("score"),
     script:
         "../../scripts/score_instruments.py"
 
 
 rule assemble:
     input:
-        scores="data/processed/{study}/scores.parquet",
-        validated="data/processed/{study}/validated",
+        scores=rules.score.output.scores,
+        validated=rules.validate.output.validated,
     output:
         analysis="data/processed/{study}/analysis.parquet",
     log:
         "logs/{study}/assemble.log",
     conda:
         ENV
+    params:
+        study=study_config("assemble"),
     script:
         "../../scripts/assemble_analysis.py"

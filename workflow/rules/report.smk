@@ -1,9 +1,9 @@
 rule figures:
     input:
-        analysis="data/processed/{study}/analysis.parquet",
-        outcomes="data/processed/{study}/outcomes.parquet",
-        validated="data/processed/{study}/validated",
-        results="results/{study}/tables/results.csv",
+        analysis=rules.assemble.output.analysis,
+        outcomes=rules.score.output.outcomes,
+        validated=rules.validate.output.validated,
+        results=rules.analyse.output.results,
     output:
         consort=report(
             "results/{study}/figures/consort.png",
@@ -45,17 +45,19 @@ rule figures:
         "logs/{study}/figures.log",
     conda:
         ENV
+    params:
+        study=study_config("report"),
     script:
         "../../scripts/draw_figures.py"
 
 
 rule tables:
     input:
-        analysis="data/processed/{study}/analysis.parquet",
-        outcomes="data/processed/{study}/outcomes.parquet",
-        validated="data/processed/{study}/validated",
-        results="results/{study}/tables/results.csv",
-        descriptives="results/{study}/tables/descriptives.csv",
+        analysis=rules.assemble.output.analysis,
+        outcomes=rules.score.output.outcomes,
+        validated=rules.validate.output.validated,
+        results=rules.analyse.output.results,
+        descriptives=rules.descriptives.output.descriptives,
     output:
         table1=report(
             "results/{study}/tables/table1_baseline.html",
@@ -84,21 +86,23 @@ rule tables:
         "logs/{study}/tables.log",
     conda:
         ENV
+    params:
+        study=study_config("report"),
     script:
         "../../scripts/write_tables.py"
 
 
 rule report:
     input:
-        analysis="data/processed/{study}/analysis.parquet",
-        outcomes="data/processed/{study}/outcomes.parquet",
-        validated="data/processed/{study}/validated",
-        results="results/{study}/tables/results.csv",
-        descriptives="results/{study}/tables/descriptives.csv",
-        model_fits="results/{study}/tables/model_fits.csv",
-        data_quality="results/{study}/tables/data_quality.csv",
-        scoring_summary="results/{study}/tables/scoring_summary.csv",
-        figures="results/{study}/figures/figures.csv",
+        analysis=rules.assemble.output.analysis,
+        outcomes=rules.score.output.outcomes,
+        validated=rules.validate.output.validated,
+        results=rules.analyse.output.results,
+        descriptives=rules.descriptives.output.descriptives,
+        model_fits=rules.analyse.output.model_fits,
+        data_quality=rules.validate.output.quality,
+        scoring_summary=rules.score.output.summary,
+        figures=rules.figures.output.manifest,
     output:
         report=report(
             "results/{study}/report.html",
@@ -110,5 +114,31 @@ rule report:
         "logs/{study}/report.log",
     conda:
         ENV
+    params:
+        study=study_config("report"),
+        input_hashes=raw_input_hashes,
     script:
         "../../scripts/write_report.py"
+
+
+rule provenance:
+    input:
+        rules.validate.output,
+        rules.score.output,
+        rules.assemble.output,
+        rules.descriptives.output,
+        rules.analyse.output,
+        rules.figures.output,
+        rules.tables.output,
+        rules.report.output,
+    output:
+        manifest="results/{study}/provenance.json",
+    log:
+        "logs/{study}/provenance.log",
+    conda:
+        ENV
+    params:
+        study=study_config("report"),
+        input_hashes=raw_input_hashes,
+    script:
+        "../../scripts/write_provenance.py"

@@ -1,0 +1,221 @@
+"""The part of a study's configuration each workflow stage reads, as canonical JSON.
+
+Snakemake reruns a job when its ``params`` change, comparing their text forms, and silently
+ignores a value it cannot represent (a dataclass, say). So every rule receives, as a
+``params:`` string, exactly the resolved slice of the study config its stage depends on,
+and its script rebuilds the :class:`~trialflow.config.Study` from that string alone. An edit
+then reruns exactly the stages that read the edited key, and a reordering of YAML keys, or
+spelling out a default, reruns nothing.
+
+The slices, from :data:`STAGE_KEYS`:
+
+* ``validate`` reads where the files are and what they must contain: the design, data
+  directory, arm and visit ids, instruments (with their resolved options) and covariates;
+* ``score``, ``assemble``, ``describe`` read less of the same;
+* ``analyse`` adds the ``analysis`` section;
+* ``report`` (tables, figures, report, provenance) reads the whole study, labels included.
+
+Labels, the title and the ``simulated`` flag reach only the ``report`` slice; in the others
+an arm or visit label is replaced by its id and the title by the study id, and a section a
+stage does not receive is a :class:`MissingSection` that raises when read, so a stage that
+starts to depend on an unsliced key fails loudly instead of using a default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from trialflow import instruments
+from trialflow.config import Study, study_from_mapping
+
+#: top-level study keys each stage reads; ``report`` reads everything
+STAGE_KEYS: dict[str, tuple[str, ...]] = {
+    "validate": ("design", "data_dir", "arms", "visits", "instruments", "covariates"),
+    "score": ("design", "arms", "visits", "instruments"),
+    "assemble": ("design", "arms", "visits", "covariates"),
+    "describe": ("design", "arms", "visits"),
+    "analyse": ("design", "arms", "visits", "covariates", "analysis"),
+    "report": (
+        "title",
+        "simulated",
+        "design",
+        "data_dir",
+        "arms",
+        "visits",
+        "instruments",
+        "covariates",
+        "analysis",
+    ),
+}
+STAGES = tuple(STAGE_KEYS)
+
+# Keys whose absence from a slice must not be replaced by a default.
+_GUARDED = ("instruments", "analysis", "data_dir")
+
+
+class MissingSection:
+    """Stands in for a config section a job was not given; reading it is a bug."""
+
+    def __init__(self, key: str):
+        object.__setattr__(self, "_key", key)
+
+    def _fail(self, *_: object) -> Any:
+        raise AttributeError(
+            f"config key '{self._key}' is not part of this job's params: "
+            "add it to the stage's slice in trialflow.stage_config.STAGE_KEYS"
+        )
+
+    __getattr__ = _fail
+    __iter__ = _fail
+    __len__ = _fail
+    __str__ = _fail
+    __fspath__ = _fail
+
+    def __repr__(self) -> str:
+        return f"MissingSection({self._key!r})"
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no insignificant whitespace: equal values, equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _keep_order(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The mappings whose order means something (instruments and declared measures, the order
+    of outcomes in every table) as lists, so :func:`canonical_json` does not sort them."""
+    config = dict(config)
+    if config.get("instruments") is not None:
+        config["instruments"] = [
+            {"id": key, **spec, **_measures_list(spec)}
+            for key, spec in config["instruments"].items()
+        ]
+    return config
+
+
+def _measures_list(spec: Mapping[str, Any]) -> dict[str, Any]:
+    if spec.get("measures") is None:
+        return {}
+    return {"measures": [{"column": k, **v} for k, v in spec["measures"].items()]}
+
+
+def _restore_order(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Inverse of :func:`_keep_order`."""
+    config = dict(config)
+    if config.get("instruments") is not None:
+        instruments = {}
+        for entry in config["instruments"]:
+            spec = {k: v for k, v in entry.items() if k != "id"}
+            if spec.get("measures") is not None:
+                spec["measures"] = {
+                    m["column"]: {k: v for k, v in m.items() if k != "column"}
+                    for m in spec["measures"]
+                }
+            instruments[entry["id"]] = spec
+        config["instruments"] = instruments
+    return config
+
+
+def resolved_study(study: Study) -> dict[str, Any]:
+    """The study as a config mapping with every default filled in.
+
+    ``study_from_mapping(study.id, resolved_study(study))`` describes the same analysis, and
+    the mapping is valid against the config schema, so it can be archived and rerun.
+    """
+    analysis = study.analysis
+    return {
+        "title": study.title,
+        "simulated": study.simulated,
+        "design": study.design,
+        "data_dir": study.data_dir,
+        "arms": [{"id": arm.id, "label": arm.label} for arm in study.arms],
+        "visits": [
+            {"id": v.id, "label": v.label, "week": v.week, "role": v.role} for v in study.visits
+        ],
+        "instruments": {spec.id: _resolved_instrument(spec) for spec in study.instruments},
+        "covariates": list(study.covariates),
+        "analysis": {
+            "test_selection": analysis.test_selection,
+            "alpha": analysis.alpha,
+            "primary_visit": study.primary_visit.id,
+            "multiplicity": {
+                "method": analysis.multiplicity.method,
+                "family": analysis.multiplicity.family,
+            },
+            "minimal_important_difference": dict(
+                sorted(analysis.minimal_important_difference.items())
+            ),
+            "mmrm_covariance": list(analysis.mmrm_covariance),
+        },
+    }
+
+
+def _resolved_instrument(spec) -> dict[str, Any]:
+    scorer = instruments.instrument(spec.type)
+    options = scorer.resolve_options(spec.scorer_options())
+    options.pop("measures", None)  # declared beside the options in the config
+    entry: dict[str, Any] = {"type": spec.type, "options": options}
+    if spec.file:
+        entry["file"] = spec.file
+    if spec.measures is not None:
+        entry["measures"] = {k: dict(v) for k, v in spec.measures.items()}
+    return entry
+
+
+def study_slice(study: Study, stage: str) -> dict[str, Any]:
+    """The resolved keys of ``study`` that ``stage`` reads (see :data:`STAGE_KEYS`)."""
+    try:
+        keys = STAGE_KEYS[stage]
+    except KeyError:
+        raise ValueError(f"unknown stage {stage!r}; known stages: {', '.join(STAGES)}") from None
+    full = resolved_study(study)
+    part = {key: full[key] for key in keys}
+    if "title" not in keys:  # labels are for readers: only the report stage gets them
+        part["arms"] = [{"id": arm["id"]} for arm in part["arms"]]
+        part["visits"] = [
+            {key: v[key] for key in ("id", "week", "role")} for v in part.get("visits", [])
+        ]
+    return part
+
+
+def stage_params(study: Study, stage: str) -> str:
+    """The ``params:`` string of a stage's rule: :func:`study_slice` as canonical JSON."""
+    config = _keep_order(study_slice(study, stage))
+    return canonical_json({"id": study.id, "stage": stage, "config": config})
+
+
+def study_from_params(text: str) -> Study:
+    """Rebuild the :class:`Study` a job works on from its :func:`stage_params` string.
+
+    Keys outside the stage's slice are :class:`MissingSection` objects (labels fall back to
+    ids, the title to the study id).
+    """
+    params = json.loads(text)
+    mapping = _restore_order(params["config"])
+    mapping.setdefault("title", params["id"])
+    for key in _GUARDED:
+        mapping.setdefault(key, None)
+    study = study_from_mapping(
+        params["id"],
+        {
+            **mapping,
+            "instruments": mapping["instruments"] or {},
+            "analysis": mapping["analysis"] or {},
+            "data_dir": mapping["data_dir"] or "",
+        },
+    )
+    absent = {key: MissingSection(key) for key in _GUARDED if mapping[key] is None}
+    return replace(study, **absent) if absent else study
+
+
+def config_sha256(study: Study) -> str:
+    """SHA-256 of the fully resolved study config (its canonical JSON, UTF-8)."""
+    return mapping_sha256(resolved_study(study))
+
+
+def mapping_sha256(mapping: Mapping[str, Any]) -> str:
+    """SHA-256 of a study config mapping in canonical form (order kept where it matters)."""
+    return hashlib.sha256(canonical_json(_keep_order(mapping)).encode("utf-8")).hexdigest()
