@@ -7,6 +7,7 @@ import subprocess
 
 import pandas as pd
 import pytest
+from helpers.identity import differing_files, output_files
 
 
 @pytest.fixture(scope="module")
@@ -129,12 +130,7 @@ def test_a_clean_rerun_is_byte_identical(finished_run, tmp_path, tiny_study, sna
     tiny_study(tmp_path)
     run = snakemake_run(tmp_path)
     assert run.returncode == 0, run.stderr[-5000:]
-    first = sorted(p.relative_to(finished_run) for p in (finished_run / "results").rglob("*"))
-    second = sorted(p.relative_to(tmp_path) for p in (tmp_path / "results").rglob("*"))
-    assert first == second
-    files = [p for p in first if (finished_run / p).is_file()]
+    files = output_files(finished_run)
     assert any(p.suffix == ".png" for p in files) and any(p.suffix == ".docx" for p in files)
-    different = [
-        p for p in files if (finished_run / p).read_bytes() != (tmp_path / p).read_bytes()
-    ]
-    assert different == []
+    assert differing_files(finished_run, tmp_path) == []
+    assert differing_files(finished_run, tmp_path, under="data/processed") == []

@@ -12,6 +12,7 @@ import os
 import re
 import zipfile
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -255,5 +256,14 @@ def write_study_tables(
     )
     paths: list[Path] = []
     for table in tables:
-        paths += write_table(table, outdir)
+        paths += write_table(with_config_hash(table, study), outdir)
     return paths
+
+
+def with_config_hash(table: Table, study: Study) -> Table:
+    """The table with a last footnote naming the SHA-256 of the study's resolved config, so a
+    printed table can be traced to the config (and ``provenance.json``) that produced it."""
+    from trialflow.stage_config import config_sha256
+
+    note = f"Analysis config SHA-256: {config_sha256(study)} (see provenance.json)."
+    return replace(table, footnotes=(*table.footnotes, note))
