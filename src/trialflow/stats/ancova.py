@@ -11,7 +11,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from ..config import Study
-from ._tidy import outcome_ids, wide_by_visit
+from ._tidy import first_by_participant, wide_tables
 from .contract import ADJUSTED_MEAN_CONTRAST, between_contrast, empty_numbers, keyed_rows
 
 
@@ -200,14 +200,16 @@ def ancova_by_visit(
         note += "; covariates not in the data: " + ", ".join(missing)
     reference = study.reference_arm.id
     rows = []
-    for outcome in outcome_ids(analysis):
-        wide = wide_by_visit(analysis, outcome, study)
+    constants = first_by_participant(analysis, covariates) if covariates else {}
+    for outcome, wide in wide_tables(analysis, study).items():
         if covariates:
-            per_participant = (
-                analysis.loc[analysis["outcome"] == outcome]
-                .groupby("participant_id", sort=True)[covariates]
-                .first()
-            )
+            per_participant = constants.get(outcome)
+            if per_participant is None:  # e.g. no participant id: that outcome's rows alone
+                per_participant = (
+                    analysis.loc[analysis["outcome"] == outcome]
+                    .groupby("participant_id", sort=True)[covariates]
+                    .first()
+                )
             wide = wide.join(per_participant)
         for visit in study.post_baseline:
             data = wide.rename(columns={study.baseline.id: "baseline"})

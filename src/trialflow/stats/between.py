@@ -11,7 +11,7 @@ from scipy import stats
 from scipy.special import gammaln
 
 from ..config import Study
-from ._tidy import is_numeric_like, outcome_ids, wide_by_visit
+from ._tidy import is_numeric_like, wide_tables
 from .contract import (
     between_contrast,
     empty_numbers,
@@ -280,8 +280,7 @@ def between_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95
     """
     rows = []
     reference = study.reference_arm.id
-    for outcome in outcome_ids(analysis):
-        wide = wide_by_visit(analysis, outcome, study)
+    for outcome, wide in wide_tables(analysis, study).items():
         for arm in study.arm_ids[1:]:
             treated = wide.loc[wide["arm"] == arm]
             control = wide.loc[wide["arm"] == reference]

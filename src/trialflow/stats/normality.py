@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from ..config import Study
-from ._tidy import outcome_ids, wide_by_visit
+from ._tidy import wide_tables
 from .contract import VALUES_CONTRAST, empty_numbers, keyed_rows, numbers_frame, within_contrast
 
 MIN_N = 3
@@ -65,8 +65,7 @@ def normality(analysis: pd.DataFrame, study: Study) -> pd.DataFrame:
         changes the change's label (e.g. ``week8 - baseline``); ``group`` is the arm.
     """
     rows = []
-    for outcome in outcome_ids(analysis):
-        wide = wide_by_visit(analysis, outcome, study)
+    for outcome, wide in wide_tables(analysis, study).items():
         for arm in study.arm_ids:
             cells = wide.loc[wide["arm"] == arm]
             for visit in study.visit_ids:

@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from ..config import Study
-from ._tidy import outcome_ids, wide_by_visit
+from ._tidy import wide_tables
 from .contract import empty_numbers, keyed_rows, numbers_frame, within_contrast
 from .normality import MIN_N, change_pairs
 from .wilcoxon import interval_notes, rank_test_numbers, signed_rank_test
@@ -152,8 +152,7 @@ def within_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95)
         designs the note says that an uncontrolled change is not a treatment effect.
     """
     rows = []
-    for outcome in outcome_ids(analysis):
-        wide = wide_by_visit(analysis, outcome, study)
+    for outcome, wide in wide_tables(analysis, study).items():
         for arm in study.arm_ids:
             cells = wide.loc[wide["arm"] == arm]
             for later, earlier in change_pairs(study):

@@ -123,7 +123,7 @@ def responders(
             continue
         mid, better = float(mids[outcome]), direction.get(outcome, True)
         rule = f"change {'>=' if better else '<='} {'' if better else '-'}{mid:g}"
-        wide = wide_by_visit(analysis, outcome, study)
+        wide = wide_by_visit(analysis, outcome, study)  # only the outcomes with a MID
         for visit in study.post_baseline:
             keys = {
                 "study": study.id,
