@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -172,7 +173,10 @@ def _grid_weights(
 
 
 def ancova_by_visit(
-    analysis: pd.DataFrame, study: Study, conf_level: float = 0.95
+    analysis: pd.DataFrame,
+    study: Study,
+    conf_level: float = 0.95,
+    tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """ANCOVA rows of a parallel-group study at each post-baseline visit.
 
@@ -182,6 +186,11 @@ def ancova_by_visit(
         Long analysis data: ``participant_id, arm, visit, outcome, value`` and, when the
         study declares covariates, one column per covariate (constant within participant).
     study : Study
+    conf_level : float
+    tables : mapping of str to DataFrame, optional
+        Each outcome's wide table as :func:`trialflow.stats._tidy.wide_tables` makes them,
+        when the caller already has them (:func:`trialflow.stats.analyse_study` reshapes once
+        for all analyses); made here otherwise.
 
     Returns
     -------
@@ -201,7 +210,7 @@ def ancova_by_visit(
     reference = study.reference_arm.id
     rows = []
     constants = first_by_participant(analysis, covariates) if covariates else {}
-    for outcome, wide in wide_tables(analysis, study).items():
+    for outcome, wide in (wide_tables(analysis, study) if tables is None else tables).items():
         if covariates:
             per_participant = constants.get(outcome)
             if per_participant is None:  # e.g. no participant id: that outcome's rows alone

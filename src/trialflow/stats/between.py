@@ -4,6 +4,7 @@ chi-square / Fisher test of a categorical variable across arms."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -260,7 +261,12 @@ def _compositions(total: int, caps: list[int]):
             yield (first, *tail)
 
 
-def between_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95) -> pd.DataFrame:
+def between_group(
+    analysis: pd.DataFrame,
+    study: Study,
+    conf_level: float = 0.95,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Between-arm rows of a study: each non-reference arm against the reference arm, at each
     visit on the values and on each within-arm change, by Welch t and Mann-Whitney.
 
@@ -270,6 +276,10 @@ def between_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95
         Long analysis data: ``participant_id, arm, visit, outcome, value``.
     study : Study
     conf_level : float
+    tables : mapping of str to DataFrame, optional
+        Each outcome's wide table as :func:`trialflow.stats._tidy.wide_tables` makes them,
+        when the caller already has them (:func:`trialflow.stats.analyse_study` reshapes once
+        for all analyses); made here otherwise.
 
     Returns
     -------
@@ -280,7 +290,7 @@ def between_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95
     """
     rows = []
     reference = study.reference_arm.id
-    for outcome, wide in wide_tables(analysis, study).items():
+    for outcome, wide in (wide_tables(analysis, study) if tables is None else tables).items():
         for arm in study.arm_ids[1:]:
             treated = wide.loc[wide["arm"] == arm]
             control = wide.loc[wide["arm"] == reference]
