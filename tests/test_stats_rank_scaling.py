@@ -73,6 +73,20 @@ def test_hodges_lehmann_drops_nan_and_handles_empty():
     assert hodges_lehmann_shift([1.0, np.nan, 5.0], [2.0]) == 1.0
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_hodges_lehmann_with_infinities_as_numpy_median():
+    inf = np.inf
+    for d in ([1.0, 2.0, inf], [-inf, 1.0, inf], [-inf, -inf, 0.0]):
+        i, j = np.triu_indices(len(d))
+        expected = np.median((np.array(d)[i] + np.array(d)[j]) / 2)
+        assert hodges_lehmann_paired(d) == expected or np.isnan(expected)
+        assert np.isnan(hodges_lehmann_paired(d)) == np.isnan(expected)
+    for x, y in (([1.0, inf], [2.0, 3.0]), ([-inf, 1.0], [-inf]), ([inf], [-inf, 2.0])):
+        expected = np.median(np.subtract.outer(x, y))
+        assert np.isnan(hodges_lehmann_shift(x, y)) == np.isnan(expected)
+        assert hodges_lehmann_shift(x, y) == expected or np.isnan(expected)
+
+
 @pytest.mark.parametrize("kind", ["continuous", "rounded", "lattice"])
 def test_kth_pair_sum_equals_sorted_sums_at_every_rank_tried(kind):
     rng = np.random.default_rng(11)

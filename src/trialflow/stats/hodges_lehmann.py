@@ -49,8 +49,8 @@ def hodges_lehmann_paired(differences: np.ndarray) -> float:
     """
     d = np.asarray(differences, dtype=float)
     d = np.sort(d[~np.isnan(d)])
-    if not len(d):
-        return math.nan
+    if not len(d) or (d[0] == -math.inf and d[-1] == math.inf):
+        return math.nan  # inf + -inf is NaN, and so is numpy's median then
     low, high = _middle_sums(d, d, np.arange(len(d)))
     return _median_of(low / 2, high / 2)
 
@@ -70,8 +70,8 @@ def hodges_lehmann_shift(x: np.ndarray, y: np.ndarray) -> float:
         ``x_i - y_j``, computed in O(n log n) time and O(n) memory.
     """
     a, b = _shift_matrix(x, y)
-    if not len(a) or not len(b):
-        return math.nan
+    if not len(a) or not len(b) or math.isnan(a[0] + b[-1]) or math.isnan(a[-1] + b[0]):
+        return math.nan  # inf - inf is NaN, and so is numpy's median then
     low, high = _middle_sums(a, b, np.zeros(len(a), dtype=np.int64))
     return _median_of(low, high)
 
