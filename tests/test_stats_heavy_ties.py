@@ -19,7 +19,7 @@ from trialflow.stats.paired import signed_rank_numbers
 from trialflow.stats.wilcoxon import rank_sum_test, signed_rank_test
 
 REFERENCE = Path(__file__).parent / "reference"
-RTOL = 1e-6
+RTOL = 1e-9
 COLUMNS = ["statistic", "p_value", "estimate", "ci_low", "ci_high", "conf_level", "hodges_lehmann"]
 
 pytestmark = pytest.mark.r_reference

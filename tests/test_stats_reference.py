@@ -1,5 +1,6 @@
 """trialflow.stats against R: every number of tests/reference/classic_tests_*_results.csv
-(made by tests/reference/classic_tests.R) must be reproduced to 1e-6 relative."""
+(made by tests/reference/classic_tests.R) must be reproduced to 1e-6 relative, the rank tests'
+(which follow R's algorithm step by step) to 1e-9."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from trialflow.stats import analyse_study, descriptives, rm_anova, single_arm_an
 
 KEYS = ["outcome", "visit", "analysis", "contrast", "group"]
 RTOL = 1e-6
+RANK_TESTS = ["wilcoxon_signed_rank", "mann_whitney", "posthoc_wilcoxon"]
+RANK_RTOL = 1e-9
 ACROSS = ["rm_anova", "friedman", "posthoc_paired_t", "posthoc_wilcoxon"]
 
 pytestmark = pytest.mark.r_reference
@@ -26,11 +29,12 @@ def compare(ours: pd.DataFrame, theirs: pd.DataFrame) -> pd.DataFrame:
     merged = theirs.merge(ours, on=KEYS, how="left", suffixes=("_r", ""), indicator=True)
     missing = merged.loc[merged["_merge"] != "both", KEYS]
     assert missing.empty, f"rows R has and we lack:\n{missing}"
+    rtol = np.where(merged["analysis"].isin(RANK_TESTS), RANK_RTOL, RTOL)
     for column in COMPARED:
         r_values = merged[f"{column}_r"].to_numpy(float)
         values = merged[column].to_numpy(float)
         has = ~np.isnan(r_values)
-        bad = has & ~np.isclose(values, r_values, rtol=RTOL, atol=1e-12)
+        bad = has & ~np.isclose(values, r_values, rtol=rtol, atol=1e-12)
         assert not bad.any(), (
             f"{column} differs from R:\n"
             f"{merged.loc[bad, [*KEYS, f'{column}_r', column]].to_string()}"
@@ -137,8 +141,8 @@ def test_wilcoxon_estimates_match_r():
                 w.loc[w["arm"] == "exercise", row.visit].to_numpy(),
                 w.loc[w["arm"] == "control", row.visit].to_numpy(),
             )
-        assert result.estimate == pytest.approx(row.estimate, rel=RTOL)
-        assert result.hodges_lehmann == pytest.approx(row.hodges_lehmann, rel=RTOL)
+        assert result.estimate == pytest.approx(row.estimate, rel=RANK_RTOL)
+        assert result.hodges_lehmann == pytest.approx(row.hodges_lehmann, rel=RANK_RTOL)
         checked += 1
     assert checked > 20
 
@@ -203,7 +207,7 @@ def test_hodges_lehmann_helpers_match_r():
     )
     r = reference("sleep_paired").query("analysis == 'wilcoxon_signed_rank'").iloc[0]
     assert hodges_lehmann_paired(paired["drug2"] - paired["drug1"]) == pytest.approx(
-        r["hodges_lehmann"], rel=RTOL
+        r["hodges_lehmann"], rel=RANK_RTOL
     )
     groups = read_long("sleep_groups_long.csv")
     r = reference("sleep_groups").query("analysis == 'mann_whitney'").iloc[0]
@@ -211,5 +215,5 @@ def test_hodges_lehmann_helpers_match_r():
         groups.loc[groups["arm"] == "drug2", "value"],
         groups.loc[groups["arm"] == "drug1", "value"],
     )
-    assert shift == pytest.approx(r["hodges_lehmann"], rel=RTOL)
+    assert shift == pytest.approx(r["hodges_lehmann"], rel=RANK_RTOL)
     assert np.isnan(hodges_lehmann_shift([], [1.0]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from trialflow.config import Study
@@ -35,15 +36,21 @@ def assemble_analysis(
     frame = scores[["participant_id", "visit", "outcome", "value"]].merge(
         roster, on="participant_id", how="left", validate="many_to_one"
     )
-    frame["week"] = frame["visit"].map({v.id: v.week for v in study.visits}).astype(float)
+    weeks = np.array([float(v.week) for v in study.visits] + [np.nan])
+    frame["week"] = weeks[pd.Index(study.visit_ids).get_indexer(frame["visit"])]
     frame["value"] = frame["value"].astype(float)
 
-    outcome_order = {name: i for i, name in enumerate(dict.fromkeys(scores["outcome"]))}
-    arm_order = {arm: i for i, arm in enumerate(study.arm_ids)}
-    visit_order = {visit: i for i, visit in enumerate(study.visit_ids)}
     frame = frame.assign(
-        _o=frame["outcome"].map(outcome_order),
-        _a=frame["arm"].map(arm_order),
-        _v=frame["visit"].map(visit_order),
+        _o=position_in(frame["outcome"], scores["outcome"].unique()),
+        _a=position_in(frame["arm"], study.arm_ids),
+        _v=position_in(frame["visit"], study.visit_ids),
     ).sort_values(["_o", "_a", "participant_id", "_v"], kind="stable")
     return frame[[*ANALYSIS_COLUMNS, *covariates]].reset_index(drop=True)
+
+
+def position_in(column: pd.Series, order) -> pd.Series:
+    """Each value's position in ``order`` (NaN if absent): ``column.map({value: i})`` without
+    a Python call per row (pandas maps Arrow strings one by one)."""
+    position = pd.Index(order).get_indexer(column).astype(float)
+    position[position < 0] = np.nan
+    return pd.Series(position, index=column.index, name=column.name)

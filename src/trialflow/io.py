@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from trialflow.errors import InputError, InputProblem
@@ -71,6 +74,9 @@ def read_csv_input(path: str | Path) -> pd.DataFrame:
         files = instrument_files(path)
         if not files:
             raise InputError([InputProblem(str(path), None, None, None, "at least one .csv file")])
+        frame = _read_alike(files)
+        if frame is not None:
+            return frame
         frames = [_read_one(file) for file in files]
         columns = list(frames[0].columns)
         problems = [
@@ -93,13 +99,65 @@ def read_csv_input(path: str | Path) -> pd.DataFrame:
 
 
 def _read_one(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(
-        path, dtype=str, keep_default_na=False, na_values=_MISSING, skipinitialspace=True
-    )
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.apply(lambda col: col.str.strip())
+    frame = _parse(path)
     frame["source_file"] = str(path)
     frame["source_row"] = range(2, len(frame) + 2)
+    return frame
+
+
+def _parse(source) -> pd.DataFrame:
+    frame = pd.read_csv(
+        source, dtype=str, keep_default_na=False, na_values=_MISSING, skipinitialspace=True
+    )
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.apply(lambda col: col.str.strip())
+
+
+# What the one-parse shortcut cannot split back into files: a quote may hide a line break, a
+# blank (or whitespace-only) line is skipped by the parser, a lone carriage return ends a line.
+_NOT_ONE_ROW_PER_LINE = re.compile(rb'"|\r(?!\n)|(?:^|\n)[ \t]*\r?\n')
+
+
+def _read_alike(files: list[Path]) -> pd.DataFrame | None:
+    """A directory of CSVs (one per participant, say) read with one parse instead of one per
+    file: the same frame as reading each file and concatenating, or None when the files are
+    not plain enough to be sure (then they are read one by one, with the usual messages).
+
+    Plain: the same header line in every file, and one data row per line (no quotes, blank
+    lines or lone carriage returns, no more fields than the header), each file ending in a
+    line break.
+    """
+    contents = [file.read_bytes() for file in files]
+    header = contents[0].partition(b"\n")[0] + b"\n"
+    if b'"' in header:
+        return None
+    bodies = []
+    for content in contents:
+        if not content.startswith(header) or not content.endswith(b"\n"):
+            return None
+        body = content[len(header) :]
+        if not body or _NOT_ONE_ROW_PER_LINE.search(body):
+            return None
+        bodies.append(body)
+    rows = np.array([body.count(b"\n") for body in bodies])
+    joined = b"".join(bodies)
+    # a line with more fields than the header makes pandas take the first column as the index
+    # of that file: leave such files to the file-by-file reading
+    characters = np.frombuffer(joined, dtype=np.uint8)
+    commas = np.flatnonzero(characters == ord(","))
+    line_ends = np.flatnonzero(characters == ord("\n"))
+    if np.diff(np.searchsorted(commas, line_ends), prepend=0).max() > header.count(b","):
+        return None
+    try:
+        frame = _parse(io.BytesIO(header + joined))
+    except (pd.errors.ParserError, UnicodeDecodeError):
+        return None  # a malformed file: let the file-by-file reading report it
+    if len(frame) != rows.sum():
+        return None
+    frame["source_file"] = pd.array(np.repeat([str(file) for file in files], rows), dtype="str")
+    # 2, 3, ... within each file (header = line 1)
+    starts = np.repeat(np.cumsum(rows) - rows, rows)
+    frame["source_row"] = np.arange(len(frame)) - starts + 2
     return frame
 
 

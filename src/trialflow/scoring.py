@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from trialflow import instruments
+from trialflow.assemble import position_in
 from trialflow.config import Study
 
 SCORE_COLUMNS = ("participant_id", "visit", "instrument", "outcome", "value")
@@ -83,7 +84,6 @@ def score_study(
     trialflow.errors.InputError
         When an instrument's answers fall outside its allowed responses.
     """
-    visit_order = {visit: i for i, visit in enumerate(study.visit_ids)}
     long_parts, meta_parts, summary_rows = [], [], []
     for spec in study.instruments:
         if spec.id not in frames:
@@ -115,7 +115,9 @@ def score_study(
     scores_long["value"] = scores_long["value"].astype(float)
     scores_long = scores_long.sort_values(
         ["outcome", "participant_id", "visit"],
-        key=lambda column: column.map(visit_order) if column.name == "visit" else column,
+        key=lambda column: (
+            position_in(column, study.visit_ids) if column.name == "visit" else column
+        ),
         kind="mergesort",
     ).reset_index(drop=True)
     outcomes_meta = (

@@ -45,11 +45,24 @@ def _to_numbers(
 ) -> pd.Series:
     """Convert a text column to floats; every non-blank cell that is not a number is a problem."""
     text = frame[column]
-    numbers = pd.to_numeric(text, errors="coerce")
+    numbers = _parsed(text)
     for index in frame.index[text.notna() & numbers.isna()]:
         file, row = _where(frame, index)
         problems.append(InputProblem(file, row, column, text.at[index], expected))
     return numbers.astype(float)
+
+
+def _parsed(text: pd.Series) -> pd.Series:
+    """``pd.to_numeric(text, errors="coerce")``, parsing each distinct text once (answers of a
+    questionnaire repeat a handful of codes over every row)."""
+    if not isinstance(text.dtype, pd.StringDtype):
+        return pd.to_numeric(text, errors="coerce")
+    codes, distinct = pd.factorize(text, use_na_sentinel=True)
+    # a blank among them, if the column has one: pandas picks the result type from all values
+    distinct = pd.Series([*distinct, *([None] if (codes < 0).any() else [])], dtype=text.dtype)
+    parsed = pd.to_numeric(distinct, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values = np.append(parsed, np.nan)[codes]
+    return pd.Series(values, index=text.index, name=text.name)
 
 
 def _check_range(
@@ -185,7 +198,8 @@ def validate_instrument(
         return frame, problems
 
     ids = frame["participant_id"]
-    for index in frame.index[ids.isna() | ~ids.isin(participant_ids)]:
+    # as plain objects: pandas checks membership in a set of Arrow strings one by one
+    for index in frame.index[ids.isna() | ~ids.astype(object).isin(participant_ids)]:
         problems.append(
             InputProblem(
                 *_where(frame, index),

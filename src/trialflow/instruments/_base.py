@@ -9,7 +9,7 @@ to one instance per type.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -150,61 +150,129 @@ def describe_expected(row: Mapping[str, Any]) -> str:
     return "a number or blank"
 
 
-def _locations(items: pd.DataFrame) -> tuple[list[str], list[int]]:
-    """File and 1-based CSV row of each row, from source columns or the frame position."""
-    n = len(items)
+def _location(items: pd.DataFrame, position: int) -> tuple[str, int]:
+    """File and 1-based CSV row of one row, from source columns or the frame position."""
+    file = "<items>"
     if "source_file" in items.columns:
-        files = ["<items>" if is_blank(f) else str(f) for f in items["source_file"]]
-    else:
-        files = ["<items>"] * n
+        value = items["source_file"].iloc[position]
+        file = "<items>" if is_blank(value) else str(value)
+    row = position + 2
     if "source_row" in items.columns:
-        rows = [
-            position + 2 if is_blank(r) else int(r)
-            for position, r in enumerate(items["source_row"])
-        ]
-    else:
-        rows = [position + 2 for position in range(n)]
-    return files, rows
+        value = items["source_row"].iloc[position]
+        row = row if is_blank(value) else int(value)
+    return file, row
+
+
+def _acceptor(row: Mapping[str, Any]) -> Callable[[Any], bool]:
+    """Whether an item accepts one non-blank cell value."""
+    if row["kind"] == "categorical":
+        responses = row["responses"]
+        if all(isinstance(r, int | float) for r in responses):
+            allowed_numbers = {float(r) for r in responses}
+
+            def accepts(value: Any) -> bool:
+                number = as_number(value)
+                return number is not None and number in allowed_numbers
+
+            return accepts
+        allowed_text = {str(r) for r in responses}
+        return lambda value: isinstance(value, str) and value.strip() in allowed_text
+    low, high = row["min"], row["max"]
+
+    def in_range(value: Any) -> bool:
+        number = as_number(value)
+        return (
+            number is not None
+            and not (math.isfinite(low) and number < low)
+            and not (math.isfinite(high) and number > high)
+        )
+
+    return in_range
+
+
+def _numbers_accepted(x: np.ndarray, row: Mapping[str, Any]) -> np.ndarray:
+    """:func:`_acceptor` on a float array, elementwise (NaN is blank and never asked)."""
+    finite = np.isfinite(x)  # as_number turns inf into "not a number"
+    if row["kind"] == "categorical":
+        if not all(isinstance(r, int | float) for r in row["responses"]):
+            return np.zeros(len(x), dtype=bool)  # text answers expected, got numbers
+        return finite & np.isin(x, [float(r) for r in row["responses"]])
+    low, high = row["min"], row["max"]
+    ok = finite.copy()
+    if math.isfinite(low):
+        ok &= ~(x < low)
+    if math.isfinite(high):
+        ok &= ~(x > high)
+    return ok
+
+
+def _per_distinct(series: pd.Series, function: Callable[[Any], Any], otype) -> np.ndarray | None:
+    """``function`` of every cell, called once per distinct value; None for a column where
+    equal values need not be the same cell content.
+
+    Text and integer columns only: in an object column ``1``, ``1.0`` and ``True`` are equal
+    but not the same answer, and in a float column so are ``0.0`` and ``-0.0``.
+    """
+    dtype = series.dtype
+    if not (
+        isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind in "iu")
+    ):
+        return None
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)
+    # missing cells get code -1, which picks the last entry: the function of a blank
+    mapped = np.array(
+        [function(value) for value in distinct.tolist()] + [function(np.nan)], dtype=otype
+    )
+    return mapped[codes]
+
+
+def map_distinct(series: pd.Series, function: Callable[[float], Any], otype=float) -> pd.Series:
+    """``series.map(function)`` for a numeric score column, calling ``function`` once per
+    distinct value rather than once per row (bands and grades of a score).
+
+    ``function`` must give equal results for equal numbers (``0.0`` and ``-0.0`` share one
+    call) and take NaN for a missing value.
+    """
+    codes, distinct = pd.factorize(series.astype(float), use_na_sentinel=True)
+    mapped = np.array([function(v) for v in distinct.tolist()] + [function(math.nan)], dtype=otype)
+    return pd.Series(mapped[codes], index=series.index, name=series.name, dtype=otype)
+
+
+def _rejected(series: pd.Series, row: Mapping[str, Any]) -> np.ndarray:
+    """Boolean array: cells that are neither blank nor accepted by the item."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+        x = series.to_numpy(dtype=float)
+        return ~np.isnan(x) & ~_numbers_accepted(x, row)
+    accepts = _acceptor(row)
+
+    def rejected(value: Any) -> bool:
+        return not is_blank(value) and not accepts(value)
+
+    verdicts = _per_distinct(series, rejected, bool)
+    if verdicts is None:  # a column of Python objects: cell by cell
+        verdicts = np.array([rejected(value) for value in series.tolist()], dtype=bool)
+    return verdicts
 
 
 def check_values(items: pd.DataFrame, table: pd.DataFrame) -> list[InputProblem]:
     """Every cell of ``items`` that an item of ``table`` does not accept.
 
     Columns of ``table`` absent from ``items`` are not checked here (the validator reports
-    missing columns; :meth:`Instrument.score` reports the ones it needs).
+    missing columns; :meth:`Instrument.score` reports the ones it needs). Problems are listed
+    item by item, each item's in row order.
     """
     problems: list[InputProblem] = []
-    files, rows = _locations(items)
     for row in table.to_dict("records"):
         column = row["column"]
         if column not in items.columns or row["kind"] == "text":
             continue
+        bad = np.flatnonzero(_rejected(items[column], row))
+        if not len(bad):
+            continue
         expected = describe_expected(row)
-        if row["kind"] == "categorical":
-            responses = row["responses"]
-            numeric = all(isinstance(r, int | float) for r in responses)
-            allowed_numbers = {float(r) for r in responses} if numeric else set()
-            allowed_text = {str(r) for r in responses}
-        for position, value in enumerate(items[column].tolist()):
-            if is_blank(value):
-                continue
-            if row["kind"] == "categorical":
-                if numeric:
-                    number = as_number(value)
-                    ok = number is not None and number in allowed_numbers
-                else:
-                    ok = isinstance(value, str) and value.strip() in allowed_text
-            else:
-                number = as_number(value)
-                ok = (
-                    number is not None
-                    and not (math.isfinite(row["min"]) and number < row["min"])
-                    and not (math.isfinite(row["max"]) and number > row["max"])
-                )
-            if not ok:
-                problems.append(
-                    InputProblem(files[position], rows[position], column, value, expected)
-                )
+        for position, value in zip(bad, items[column].iloc[bad].tolist(), strict=True):
+            problems.append(InputProblem(*_location(items, position), column, value, expected))
     return problems
 
 
@@ -216,11 +284,30 @@ def clean_column(series: pd.Series, row: Mapping[str, Any]) -> pd.Series:
     if row["kind"] == "categorical" and not all(
         isinstance(r, int | float) for r in row["responses"]
     ):
-        return series.map(lambda v: np.nan if is_blank(v) else str(v).strip()).astype(object)
+        return _cleaned(series, lambda v: np.nan if is_blank(v) else str(v).strip(), object)
     if row["kind"] == "text":
-        return series.map(lambda v: np.nan if is_blank(v) else str(v)).astype(object)
-    values = [np.nan if is_blank(v) else as_number(v) for v in series.tolist()]
-    return pd.Series(np.asarray(values, dtype=float), index=series.index, name=series.name)
+        return _cleaned(series, lambda v: np.nan if is_blank(v) else str(v), object)
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        x = series.to_numpy(dtype=float)
+        values = np.where(np.isfinite(x), x, np.nan)  # as_number: inf is not a number
+    else:
+        values = _cleaned(series, _as_number_or_nan, float).to_numpy()
+    return pd.Series(values, index=series.index, name=series.name, dtype=float)
+
+
+def _as_number_or_nan(value: Any) -> float:
+    if is_blank(value):
+        return np.nan
+    number = as_number(value)
+    return np.nan if number is None else number
+
+
+def _cleaned(series: pd.Series, function: Callable[[Any], Any], otype) -> pd.Series:
+    values = _per_distinct(series, function, otype)
+    if values is None:
+        values = np.array([function(value) for value in series.tolist()], dtype=otype)
+    return pd.Series(values, index=series.index, name=series.name, dtype=otype)
 
 
 class Instrument:

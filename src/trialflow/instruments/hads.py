@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialflow.instruments._base import Instrument, item_row, outcome_row
+from trialflow.instruments._base import Instrument, item_row, map_distinct, outcome_row
 
 SUBSCALES = ("anxiety", "depression")
 
@@ -101,8 +101,8 @@ class HADS(Instrument):
                 block.notna().sum(axis=1) >= minimum
             )
         for scale in SUBSCALES:
-            out[f"{scale}_band"] = (
-                out[scale].map(lambda total: _band(total, definition["bands"])).astype(object)
+            out[f"{scale}_band"] = map_distinct(
+                out[scale], lambda total: _band(total, definition["bands"]), object
             )
         return pd.DataFrame(out, index=values.index)
 

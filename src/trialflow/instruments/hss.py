@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialflow.instruments._base import Instrument, item_row, outcome_row
+from trialflow.instruments._base import Instrument, item_row, map_distinct, outcome_row
 
 CATEGORICAL = (
     "pain_walking",
@@ -170,8 +170,9 @@ class HSS(Instrument):
         per_point = definition["varus_valgus_degrees_per_point"]
         subtractions = (
             points["walking_aid"]
-            + values["extension_lag_deg"].map(
-                lambda v: band_points(v, definition["extension_lag"]["bands"])
+            + map_distinct(
+                values["extension_lag_deg"],
+                lambda v: band_points(v, definition["extension_lag"]["bands"]),
             )
             + np.floor(values["varus_deg"] / per_point)
             + np.floor(values["valgus_deg"] / per_point)
@@ -182,11 +183,12 @@ class HSS(Instrument):
                 "function": points["walking"] + points["stairs"] + points["transfers"],
                 "rom": rom_points,
                 "muscle_strength": points["muscle_strength"],
-                "flexion_deformity": values["flexion_deformity_deg"].map(
-                    lambda v: band_points(v, flexion_bands)
+                "flexion_deformity": map_distinct(
+                    values["flexion_deformity_deg"], lambda v: band_points(v, flexion_bands)
                 ),
-                "instability": values["instability_deg"].map(
-                    lambda v: band_points(v, definition["instability"]["bands"])
+                "instability": map_distinct(
+                    values["instability_deg"],
+                    lambda v: band_points(v, definition["instability"]["bands"]),
                 ),
                 "subtractions": subtractions,
             },
@@ -195,7 +197,9 @@ class HSS(Instrument):
         # any missing component leaves the total missing (NaN propagates through the sum)
         total = out[list(COMPONENTS)].sum(axis=1, skipna=False) - out["subtractions"]
         out["total"] = total.clip(lower=definition["total_floor"])
-        out["grade"] = out["total"].map(lambda t: _grade(t, definition["grades"])).astype(object)
+        out["grade"] = map_distinct(
+            out["total"], lambda t: _grade(t, definition["grades"]), object
+        )
         return out
 
 

@@ -48,18 +48,17 @@ def gli_2012_lms(
         "fev1_fvc": GLI_2012.Parameters.FEV1FVC,
         "fef25_75": GLI_2012.Parameters.FEF25_75,
     }[parameter]
-    # pyspiro works one person at a time; the roster repeats each person's inputs at every
-    # visit, so look up each distinct (sex, age, height, ethnicity) once
-    people = np.column_stack([sex, age, height_cm, ethnicity]).astype(float)
-    distinct, where = np.unique(people, axis=0, return_inverse=True)
-    lms = np.array(
-        [
-            [float(v) for v in gli.lms(int(s), a, h, int(e), code.value, None)]
-            for s, a, h, e in distinct
-        ]
-    ).reshape(-1, 3)
-    per_person = lms[where.reshape(-1)]
-    return per_person[:, 0], per_person[:, 1], per_person[:, 2]
+    # pyspiro's array twin of lms() (what its public compute() uses), bit for bit the same as
+    # lms() person by person; compute() itself returns no L, M, S
+    lms = gli._lms_arrays(
+        np.asarray(sex, dtype=np.int64),
+        np.asarray(age, dtype=float),
+        np.asarray(height_cm, dtype=float),
+        np.asarray(ethnicity, dtype=np.int64),
+        code,
+    )
+    out_of_range = lms[3]  # callers mask ages outside the range; kept NaN all the same
+    return tuple(np.where(out_of_range, np.nan, part) for part in lms[:3])
 
 
 @cache

@@ -16,6 +16,7 @@ from .between import (
 from .contract import RESULT_COLUMNS
 from .descriptives import descriptives, mean_ci
 from .effects import baseline_sd, pooled_sd, standardise
+from .hodges_lehmann import hodges_lehmann_paired, hodges_lehmann_shift
 from .multiplicity import p_adjust
 from .normality import change_pairs, normality, qq_points, shapiro_wilk
 from .paired import paired_t, wilcoxon_signed_rank, within_group
@@ -31,7 +32,7 @@ from .results import (
 )
 from .single_arm import friedman, pairwise_visits, rm_anova, single_arm_analyses
 from .table1 import table1
-from .wilcoxon import hodges_lehmann_paired, hodges_lehmann_shift, rank_sum_test, signed_rank_test
+from .wilcoxon import rank_sum_test, signed_rank_test
 
 __all__ = [
     "RESULT_COLUMNS",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from ..config import Study
-from ._tidy import outcome_ids, wide_by_visit
+from ._tidy import first_by_participant, wide_tables
 from .contract import ADJUSTED_MEAN_CONTRAST, between_contrast, empty_numbers, keyed_rows
 
 
@@ -232,7 +233,10 @@ def _grid_weights(
 
 
 def ancova_by_visit(
-    analysis: pd.DataFrame, study: Study, conf_level: float = 0.95
+    analysis: pd.DataFrame,
+    study: Study,
+    conf_level: float = 0.95,
+    tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """ANCOVA rows of a parallel-group study at each post-baseline visit.
 
@@ -242,6 +246,11 @@ def ancova_by_visit(
         Long analysis data: ``participant_id, arm, visit, outcome, value`` and, when the
         study declares covariates, one column per covariate (constant within participant).
     study : Study
+    conf_level : float
+    tables : mapping of str to DataFrame, optional
+        Each outcome's wide table as :func:`trialflow.stats._tidy.wide_tables` makes them,
+        when the caller already has them (:func:`trialflow.stats.analyse_study` reshapes once
+        for all analyses); made here otherwise.
 
     Returns
     -------
@@ -260,14 +269,16 @@ def ancova_by_visit(
         note += "; covariates not in the data: " + ", ".join(missing)
     reference = study.reference_arm.id
     rows = []
-    for outcome in outcome_ids(analysis):
-        wide = wide_by_visit(analysis, outcome, study)
+    constants = first_by_participant(analysis, covariates) if covariates else {}
+    for outcome, wide in (wide_tables(analysis, study) if tables is None else tables).items():
         if covariates:
-            per_participant = (
-                analysis.loc[analysis["outcome"] == outcome]
-                .groupby("participant_id", sort=True)[covariates]
-                .first()
-            )
+            per_participant = constants.get(outcome)
+            if per_participant is None:  # e.g. no participant id: that outcome's rows alone
+                per_participant = (
+                    analysis.loc[analysis["outcome"] == outcome]
+                    .groupby("participant_id", sort=True)[covariates]
+                    .first()
+                )
             wide = wide.join(per_participant)
         for visit in study.post_baseline:
             data = wide.rename(columns={study.baseline.id: "baseline"})

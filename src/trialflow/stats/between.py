@@ -12,6 +12,7 @@ unlike R's ``wilcox.test`` (see :mod:`trialflow.stats.wilcoxon`).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from scipy import stats
 from scipy.special import gammaln
 
 from ..config import Study
-from ._tidy import is_numeric_like, outcome_ids, wide_by_visit
+from ._tidy import is_numeric_like, wide_tables
 from .contract import (
     between_contrast,
     empty_numbers,
@@ -269,7 +270,12 @@ def _compositions(total: int, caps: list[int]):
             yield (first, *tail)
 
 
-def between_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95) -> pd.DataFrame:
+def between_group(
+    analysis: pd.DataFrame,
+    study: Study,
+    conf_level: float = 0.95,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Between-arm rows of a study: each non-reference arm against the reference arm, at each
     visit on the values and on each within-arm change, by Welch t and Mann-Whitney.
 
@@ -279,6 +285,10 @@ def between_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95
         Long analysis data: ``participant_id, arm, visit, outcome, value``.
     study : Study
     conf_level : float
+    tables : mapping of str to DataFrame, optional
+        Each outcome's wide table as :func:`trialflow.stats._tidy.wide_tables` makes them,
+        when the caller already has them (:func:`trialflow.stats.analyse_study` reshapes once
+        for all analyses); made here otherwise.
 
     Returns
     -------
@@ -289,8 +299,7 @@ def between_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95
     """
     rows = []
     reference = study.reference_arm.id
-    for outcome in outcome_ids(analysis):
-        wide = wide_by_visit(analysis, outcome, study)
+    for outcome, wide in (wide_tables(analysis, study) if tables is None else tables).items():
         for arm in study.arm_ids[1:]:
             treated = wide.loc[wide["arm"] == arm]
             control = wide.loc[wide["arm"] == reference]

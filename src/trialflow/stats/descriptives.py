@@ -53,18 +53,28 @@ def descriptives(
     """
     arms = study.arm_ids if study else sorted(analysis["arm"].astype(str).unique())
     visits = study.visit_ids if study else sorted(analysis["visit"].astype(str).unique())
+    # one pass over the rows; each cell keeps its rows in data order, so every statistic is
+    # computed on the same array as when the cell was picked out by a mask
+    cells = dict(list(analysis.groupby(["outcome", "arm", "visit"], sort=False, dropna=False)))
+    empty = analysis.iloc[:0]
+    rosters = {}
+    if participants is not None:  # as objects: hashed, not compared one by one
+        rosters = {
+            arm: pd.Index(
+                participants.loc[participants["arm"] == arm, "participant_id"], dtype=object
+            )
+            for arm in arms
+        }
     rows = []
     for outcome in sorted(analysis["outcome"].astype(str).unique()):
-        data = analysis.loc[analysis["outcome"] == outcome]
         for arm in arms:
             for visit in visits:
-                cell = data.loc[(data["arm"] == arm) & (data["visit"] == visit)]
+                cell = cells.get((outcome, arm, visit), empty)
                 values = cell["value"].to_numpy(float)
                 values = values[~np.isnan(values)]
                 if participants is not None:
-                    roster = participants.loc[participants["arm"] == arm, "participant_id"]
-                    observed = set(cell.loc[cell["value"].notna(), "participant_id"])
-                    n_missing = int((~roster.isin(observed)).sum())
+                    observed = cell.loc[cell["value"].notna(), "participant_id"].unique()
+                    n_missing = int((~rosters[arm].isin(observed)).sum())
                 else:
                     n_missing = int(cell["value"].isna().sum())
                 rows.append(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..config import Study
-from ._tidy import outcome_ids, wide_by_visit
+from ._tidy import wide_tables
 from .contract import VALUES_CONTRAST, empty_numbers, keyed_rows, numbers_frame, within_contrast
 
 MIN_N = 3
@@ -49,7 +50,9 @@ def shapiro_numbers(x: np.ndarray) -> dict:
     return empty_numbers(n=n, statistic=float(result.statistic), p_value=float(result.pvalue))
 
 
-def normality(analysis: pd.DataFrame, study: Study) -> pd.DataFrame:
+def normality(
+    analysis: pd.DataFrame, study: Study, tables: Mapping[str, pd.DataFrame] | None = None
+) -> pd.DataFrame:
     """Shapiro-Wilk rows of a study: every arm x visit cell, and every within-arm change.
 
     Parameters
@@ -57,6 +60,10 @@ def normality(analysis: pd.DataFrame, study: Study) -> pd.DataFrame:
     analysis : DataFrame
         Long analysis data: ``participant_id, arm, visit, outcome, value``.
     study : Study
+    tables : mapping of str to DataFrame, optional
+        Each outcome's wide table as :func:`trialflow.stats._tidy.wide_tables` makes them,
+        when the caller already has them (:func:`trialflow.stats.analyse_study` reshapes once
+        for all analyses); made here otherwise.
 
     Returns
     -------
@@ -65,8 +72,7 @@ def normality(analysis: pd.DataFrame, study: Study) -> pd.DataFrame:
         changes the change's label (e.g. ``week8 - baseline``); ``group`` is the arm.
     """
     rows = []
-    for outcome in outcome_ids(analysis):
-        wide = wide_by_visit(analysis, outcome, study)
+    for outcome, wide in (wide_tables(analysis, study) if tables is None else tables).items():
         for arm in study.arm_ids:
             cells = wide.loc[wide["arm"] == arm]
             for visit in study.visit_ids:

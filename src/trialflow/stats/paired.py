@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..config import Study
-from ._tidy import outcome_ids, wide_by_visit
+from ._tidy import wide_tables
 from .contract import empty_numbers, keyed_rows, numbers_frame, within_contrast
 from .flags import rank_interval_flags
 from .normality import MIN_N, change_pairs
@@ -132,7 +133,12 @@ def signed_rank_numbers(after, before, conf_level: float = 0.95) -> dict:
     return rank_test_numbers(result, n, notes) | {"flags": rank_interval_flags(result)}
 
 
-def within_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95) -> pd.DataFrame:
+def within_group(
+    analysis: pd.DataFrame,
+    study: Study,
+    conf_level: float = 0.95,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Within-arm changes of a study: paired t and Wilcoxon rows for each arm and change.
 
     The changes are every post-baseline visit minus baseline, plus follow-up minus end of
@@ -144,6 +150,10 @@ def within_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95)
         Long analysis data: ``participant_id, arm, visit, outcome, value``.
     study : Study
     conf_level : float
+    tables : mapping of str to DataFrame, optional
+        Each outcome's wide table as :func:`trialflow.stats._tidy.wide_tables` makes them,
+        when the caller already has them (:func:`trialflow.stats.analyse_study` reshapes once
+        for all analyses); made here otherwise.
 
     Returns
     -------
@@ -153,8 +163,7 @@ def within_group(analysis: pd.DataFrame, study: Study, conf_level: float = 0.95)
         designs the note says that an uncontrolled change is not a treatment effect.
     """
     rows = []
-    for outcome in outcome_ids(analysis):
-        wide = wide_by_visit(analysis, outcome, study)
+    for outcome, wide in (wide_tables(analysis, study) if tables is None else tables).items():
         for arm in study.arm_ids:
             cells = wide.loc[wide["arm"] == arm]
             for later, earlier in change_pairs(study):

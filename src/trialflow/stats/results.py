@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Study
+from ._tidy import wide_tables
 from .ancova import ancova_by_visit
 from .between import baseline_categorical, between_group
 from .contract import (
@@ -75,16 +76,17 @@ def analyse_study(
     """
     analysis = _with_covariates(analysis, participants, study)
     conf_level = 1 - study.analysis.alpha
+    tables = wide_tables(analysis, study)  # reshaped once for every analysis
     parts = [
         baseline_categorical(participants, study),
-        normality(analysis, study),
-        within_group(analysis, study, conf_level),
+        normality(analysis, study, tables),
+        within_group(analysis, study, conf_level, tables),
     ]
     if study.design == "single_arm" or len(study.arm_ids) == 1:
         parts.append(single_arm_analyses(analysis, study, conf_level))
     else:
-        parts.append(between_group(analysis, study, conf_level))
-        parts.append(ancova_by_visit(analysis, study, conf_level))
+        parts.append(between_group(analysis, study, conf_level, tables))
+        parts.append(ancova_by_visit(analysis, study, conf_level, tables))
     parts.append(responders(analysis, outcomes, study, conf_level))
     parts = [part for part in parts if not part.empty]
     results = pd.concat(parts, ignore_index=True) if parts else empty_results()

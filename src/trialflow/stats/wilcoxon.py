@@ -10,15 +10,21 @@ defaults to no continuity correction and treats zeros differently). This module 
   the confidence interval is then read off the sorted Walsh averages / pairwise differences;
 * otherwise the normal approximation with tie-corrected variance and continuity correction,
   and the interval by inverting the standardised statistic with R's ``uniroot`` (Brent's
-  ``zeroin``, ``tol = 1e-4``), ported here so the numbers agree with R's to rounding error.
+  ``zeroin``, ``tol = 1e-4``, ported in :mod:`trialflow.stats._uniroot`) so the numbers agree
+  with R's to rounding error.
+
+Cost: the exact case (n < 50) reads its interval off the O(n^2) Walsh averages / differences,
+as R does. The normal case needs none of them: each evaluation of the statistic at a shift
+``d`` ranks ``x - d`` (two sorted runs merged in linear time after one O(n log n) sort), so a
+test at 100,000 participants takes O(n) memory and well under a second. The Hodges-Lehmann
+estimates come from :mod:`trialflow.stats.hodges_lehmann` (O(n log n) selection).
 
 The point estimate reported (``estimate``) is R's, so that a whole row matches
 ``wilcox.test``: in the exact case the median of the Walsh averages / pairwise differences
 (the Hodges-Lehmann estimate); in the normal case the ``uniroot`` root of the standardised
 statistic *without* continuity correction (only accurate to ``tol.root``; zero differences
 are dropped, as for the test). The Hodges-Lehmann estimator proper (median of the Walsh
-averages with zero differences included, or of all pairwise differences) costs nothing extra
-and is kept as ``hodges_lehmann``; it differs from R's estimate mainly when there are zero
+averages with zero differences included, or of all pairwise differences) is kept as ``hodges_lehmann``; it differs from R's estimate mainly when there are zero
 differences or heavy ties.
 
 Heavily tied data on a coarse lattice (e.g. scores in steps of 5) make the statistic a step
@@ -33,7 +39,6 @@ estimate may land just outside it. R itself returns these numbers, so they are r
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -41,10 +46,15 @@ from functools import cache
 import numpy as np
 from scipy import stats
 
+from ._uniroot import DBL_EPSILON, TOL_ROOT, qnorm, root
 from .contract import empty_numbers
+from .hodges_lehmann import (
+    hodges_lehmann_paired,
+    hodges_lehmann_shift,
+    nearest_pairwise_difference,
+    nearest_walsh_average,
+)
 
-_DBL_EPSILON = sys.float_info.epsilon
-_TOL_ROOT = 1e-4  # R's default tol.root
 _EXACT_LIMIT = 50  # R: exact <- n < 50
 
 
@@ -125,97 +135,97 @@ def signed_rank_test(differences: np.ndarray, conf_level: float = 0.95) -> Wilco
     ranks = stats.rankdata(np.abs(x))
     v = float(ranks[x > 0].sum())
     ties = len(np.unique(ranks)) != len(ranks)
-    exact = n < _EXACT_LIMIT and not ties and not zeroes
-    hodges_lehmann = float(np.median(_walsh_averages(d_all)))
     positive, negative = v, float(ranks[x < 0].sum())
-    rank_biserial = (positive - negative) / (positive + negative)
-    alpha = 1 - conf_level
-    if exact:
-        counts = _signrank_counts(n)
-        total = n * (n + 1) // 2
-        if v > n * (n + 1) / 4:
-            p = _tail(counts, int(v), upper=True) / 2**n
-        else:
-            p = _tail(counts, int(v), upper=False) / 2**n
-        p_value = min(2 * p, 1.0)
-        diffs = _walsh_averages(x)
-        qu = _quantile(counts, alpha / 2, 2**n)
-        qu = max(qu, 1)
-        ql = total - qu
-        achieved = 2 * _tail(counts, qu - 1, upper=False) / 2**n
-        ci = (float(diffs[qu - 1]), float(diffs[ql]))
-        level = 1 - float(f"{achieved:.2g}") if achieved - alpha > alpha / 2 else conf_level
-        return WilcoxonResult(
-            n=len(d_all),
-            statistic=v,
-            p_value=p_value,
-            estimate=float(np.median(diffs)),
-            hodges_lehmann=hodges_lehmann,
-            ci_low=ci[0],
-            ci_high=ci[1],
-            conf_level=level,
-            exact=True,
-            rank_biserial=rank_biserial,
-        )
+    common = {
+        "n": len(d_all),
+        "statistic": v,
+        "hodges_lehmann": hodges_lehmann_paired(d_all),
+        "rank_biserial": (positive - negative) / (positive + negative),
+    }
+    if n < _EXACT_LIMIT and not ties and not zeroes:
+        return WilcoxonResult(**common, **_signed_rank_exact(x, v, conf_level))
     z = v - n * (n + 1) / 4
     sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - _tie_sum(ranks) / 48)
-    p_value = _normal_p(z, sigma)
+    interval = _signed_rank_interval(np.sort(x), conf_level)
+    return WilcoxonResult(**common, p_value=_normal_p(z, sigma), **interval)
+
+
+def _signed_rank_exact(x: np.ndarray, v: float, conf_level: float) -> dict:
+    """p-value, estimate and interval from the exact null distribution (n < 50, no ties)."""
+    n = len(x)
+    alpha = 1 - conf_level
+    counts = _signrank_counts(n)
+    total = n * (n + 1) // 2
+    if v > n * (n + 1) / 4:
+        p = _tail(counts, int(v), upper=True) / 2**n
+    else:
+        p = _tail(counts, int(v), upper=False) / 2**n
+    diffs = _walsh_averages(x)  # n < 50: at most 1,225 of them
+    qu = _quantile(counts, alpha / 2, 2**n)
+    qu = max(qu, 1)
+    ql = total - qu
+    achieved = 2 * _tail(counts, qu - 1, upper=False) / 2**n
+    level = 1 - float(f"{achieved:.2g}") if achieved - alpha > alpha / 2 else conf_level
+    return {
+        "p_value": min(2 * p, 1.0),
+        "estimate": float(np.median(diffs)),
+        "ci_low": float(diffs[qu - 1]),
+        "ci_high": float(diffs[ql]),
+        "conf_level": level,
+        "exact": True,
+    }
+
+
+def _signed_rank_interval(x: np.ndarray, conf_level: float) -> dict:
+    """R's normal-approximation estimate and interval: roots of the standardised statistic of
+    ``x - d`` as a function of the shift ``d``. ``x``: the non-zero differences, ascending."""
 
     def w(d: float, correct: bool = True) -> float:
-        xd = x - d
-        xd = xd[xd != 0]
-        nx = len(xd)
-        dr = stats.rankdata(np.abs(xd))
-        zd = float(dr[xd > 0].sum()) - nx * (nx + 1) / 4
-        sigma_ci = math.sqrt(nx * (nx + 1) * (2 * nx + 1) / 24 - _tie_sum(dr) / 48)
+        xd = x - d  # ascending, so |xd| is two ascending runs: the negatives and the positives
+        positive, negative = xd[xd > 0], -xd[xd < 0][::-1]
+        nx = len(positive) + len(negative)
+        rank_sum, tie_sum = _rank_sum_and_ties(positive, negative)
+        zd = rank_sum - nx * (nx + 1) / 4
+        sigma_ci = math.sqrt(nx * (nx + 1) * (2 * nx + 1) / 24 - tie_sum / 48)
         return _ratio(zd - np.sign(zd) * 0.5 * correct, sigma_ci)
 
-    mumin, mumax = float(x.min()), float(x.max())
+    alpha = 1 - conf_level
+    mumin, mumax = float(x[0]), float(x[-1])
     w_min = w(mumin)
     w_max = w(mumax) if math.isfinite(w_min) else math.nan
     if not math.isfinite(w_max):
-        return WilcoxonResult(
-            n=len(d_all),
-            statistic=v,
-            p_value=p_value,
-            estimate=(mumin + mumax) / 2,
-            hodges_lehmann=hodges_lehmann,
-            ci_low=math.nan,
-            ci_high=math.nan,
-            conf_level=0.0,
-            exact=False,
-            rank_biserial=rank_biserial,
-        )
+        return {
+            "estimate": (mumin + mumax) / 2,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "conf_level": 0.0,
+            "exact": False,
+        }
     level = conf_level
     # R widens the interval (doubles alpha) until the search range brackets both limits
     while alpha < 2 and (
-        w_min - _qnorm(alpha / 2, lower_tail=False) < 0 or w_max - _qnorm(alpha / 2) > 0
+        w_min - qnorm(alpha / 2, lower_tail=False) < 0 or w_max - qnorm(alpha / 2) > 0
     ):
         alpha *= 2
     if alpha >= 1 or 1 - conf_level < alpha * 0.75:
         level = 1 - min(1.0, alpha)
     estimate = _r_estimate(w, mumin, mumax)
     if alpha < 1:
-        low = _root(w, mumin, mumax, w_min, w_max, _qnorm(alpha / 2, lower_tail=False))
-        high = _root(w, mumin, mumax, w_min, w_max, _qnorm(alpha / 2))
+        low = root(w, mumin, mumax, w_min, w_max, qnorm(alpha / 2, lower_tail=False))
+        high = root(w, mumin, mumax, w_min, w_max, qnorm(alpha / 2))
         # W jumps only at the Walsh averages of the non-zero differences
-        issue = _interval_issue(estimate, low, high, lambda: _walsh_averages(x))
+        issue = _interval_issue(estimate, low, high, lambda v: nearest_walsh_average(x, v))
     else:  # no confidence at all: R reports the median of the non-zero differences twice
         low = high = float(np.median(x))
         issue = ""
-    return WilcoxonResult(
-        n=len(d_all),
-        statistic=v,
-        p_value=p_value,
-        estimate=estimate,
-        hodges_lehmann=hodges_lehmann,
-        ci_low=low,
-        ci_high=high,
-        conf_level=level,
-        exact=False,
-        rank_biserial=rank_biserial,
-        interval_issue=issue,
-    )
+    return {
+        "estimate": estimate,
+        "ci_low": low,
+        "ci_high": high,
+        "conf_level": level,
+        "exact": False,
+        "interval_issue": issue,
+    }
 
 
 def rank_sum_test(x: np.ndarray, y: np.ndarray, conf_level: float = 0.95) -> WilcoxonResult:
@@ -247,130 +257,121 @@ def rank_sum_test(x: np.ndarray, y: np.ndarray, conf_level: float = 0.95) -> Wil
     ranks = stats.rankdata(np.concatenate([x, y]))
     u = float(ranks[:nx].sum()) - nx * (nx + 1) / 2
     ties = len(np.unique(ranks)) != len(ranks)
-    exact = nx < _EXACT_LIMIT and ny < _EXACT_LIMIT and not ties
-    hodges_lehmann = float(np.median(np.subtract.outer(x, y)))
-    rank_biserial = 2 * u / (nx * ny) - 1
-    alpha = 1 - conf_level
-    if exact:
-        counts = _wilcox_counts(nx, ny)
-        total = math.comb(nx + ny, nx)
-        if u > nx * ny / 2:
-            p = _tail(counts, int(u), upper=True) / total
-        else:
-            p = _tail(counts, int(u), upper=False) / total
-        diffs = np.sort(np.subtract.outer(x, y).ravel())
-        qu = max(_quantile(counts, alpha / 2, total), 1)
-        ql = nx * ny - qu
-        achieved = 2 * _tail(counts, qu - 1, upper=False) / total
-        level = 1 - achieved if achieved - alpha > alpha / 2 else conf_level
-        return WilcoxonResult(
-            n=nx + ny,
-            statistic=u,
-            p_value=min(2 * p, 1.0),
-            estimate=float(np.median(diffs)),
-            hodges_lehmann=hodges_lehmann,
-            ci_low=float(diffs[qu - 1]),
-            ci_high=float(diffs[ql]),
-            conf_level=level,
-            exact=True,
-            rank_biserial=rank_biserial,
-        )
+    hodges_lehmann = hodges_lehmann_shift(x, y)
+    common = {
+        "n": nx + ny,
+        "statistic": u,
+        "hodges_lehmann": hodges_lehmann,
+        "rank_biserial": 2 * u / (nx * ny) - 1,
+    }
+    if nx < _EXACT_LIMIT and ny < _EXACT_LIMIT and not ties:
+        return WilcoxonResult(**common, **_rank_sum_exact(x, y, u, conf_level))
     z = u - nx * ny / 2
     n = nx + ny
     sigma = math.sqrt((nx * ny / 12) * ((n + 1) - _tie_sum(ranks) / (n * (n - 1))))
-    p_value = _normal_p(z, sigma)
+    interval = _rank_sum_interval(np.sort(x), np.sort(y), conf_level, hodges_lehmann)
+    return WilcoxonResult(**common, p_value=_normal_p(z, sigma), **interval)
+
+
+def _rank_sum_exact(x: np.ndarray, y: np.ndarray, u: float, conf_level: float) -> dict:
+    """p-value, estimate and interval from the exact null distribution (both samples under 50,
+    no ties)."""
+    nx, ny = len(x), len(y)
+    alpha = 1 - conf_level
+    counts = _wilcox_counts(nx, ny)
+    total = math.comb(nx + ny, nx)
+    if u > nx * ny / 2:
+        p = _tail(counts, int(u), upper=True) / total
+    else:
+        p = _tail(counts, int(u), upper=False) / total
+    diffs = np.sort(np.subtract.outer(x, y).ravel())  # both under 50: at most 2,401 of them
+    qu = max(_quantile(counts, alpha / 2, total), 1)
+    ql = nx * ny - qu
+    achieved = 2 * _tail(counts, qu - 1, upper=False) / total
+    return {
+        "p_value": min(2 * p, 1.0),
+        "estimate": float(np.median(diffs)),
+        "ci_low": float(diffs[qu - 1]),
+        "ci_high": float(diffs[ql]),
+        "conf_level": 1 - achieved if achieved - alpha > alpha / 2 else conf_level,
+        "exact": True,
+    }
+
+
+def _rank_sum_interval(
+    x: np.ndarray, y: np.ndarray, conf_level: float, hodges_lehmann: float
+) -> dict:
+    """R's normal-approximation estimate and interval: roots of the standardised statistic of
+    ``x - d`` against ``y`` as a function of the shift ``d``. ``x``, ``y`` ascending."""
+    nx, ny = len(x), len(y)
+    n = nx + ny
 
     def w(d: float, correct: bool = True) -> float:
-        dr = stats.rankdata(np.concatenate([x - d, y]))
-        dz = float(dr[:nx].sum()) - nx * (nx + 1) / 2 - nx * ny / 2
-        sigma_ci = math.sqrt((nx * ny / 12) * ((n + 1) - _tie_sum(dr) / (n * (n - 1))))
+        rank_sum, tie_sum = _rank_sum_and_ties(x - d, y)
+        dz = rank_sum - nx * (nx + 1) / 2 - nx * ny / 2
+        sigma_ci = math.sqrt((nx * ny / 12) * ((n + 1) - tie_sum / (n * (n - 1))))
         return _ratio(dz - np.sign(dz) * 0.5 * correct, sigma_ci)
 
-    mumin, mumax = float(x.min() - y.max()), float(x.max() - y.min())
+    alpha = 1 - conf_level
+    mumin, mumax = float(x[0] - y[-1]), float(x[-1] - y[0])
     w_min, w_max = w(mumin), w(mumax)
     if not (math.isfinite(w_min) and math.isfinite(w_max)):
         # R stops with an error here (each sample constant); report the Hodges-Lehmann shift
-        return WilcoxonResult(
-            n=n,
-            statistic=u,
-            p_value=p_value,
-            estimate=hodges_lehmann,
-            hodges_lehmann=hodges_lehmann,
-            ci_low=math.nan,
-            ci_high=math.nan,
-            conf_level=0.0,
-            exact=False,
-            rank_biserial=rank_biserial,
-        )
+        return {
+            "estimate": hodges_lehmann,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "conf_level": 0.0,
+            "exact": False,
+        }
 
-    def root(zq: float) -> float:
+    def limit(zq: float) -> float:
         # R's two-sample root() clamps to the search range instead of failing
         if w_min - zq <= 0:
             return mumin
         if w_max - zq >= 0:
             return mumax
-        return _root(w, mumin, mumax, w_min, w_max, zq)
+        return root(w, mumin, mumax, w_min, w_max, zq)
 
-    low = root(_qnorm(alpha / 2, lower_tail=False))
-    high = root(_qnorm(alpha / 2))
+    low = limit(qnorm(alpha / 2, lower_tail=False))
+    high = limit(qnorm(alpha / 2))
     estimate = _r_estimate(w, mumin, mumax)
     # W jumps only at the pairwise differences
-    issue = _interval_issue(estimate, low, high, lambda: np.subtract.outer(x, y).ravel())
-    return WilcoxonResult(
-        n=n,
-        statistic=u,
-        p_value=p_value,
-        estimate=estimate,
-        hodges_lehmann=hodges_lehmann,
-        ci_low=low,
-        ci_high=high,
-        conf_level=conf_level,
-        exact=False,
-        rank_biserial=rank_biserial,
-        interval_issue=issue,
-    )
-
-
-def hodges_lehmann_paired(differences: np.ndarray) -> float:
-    """Hodges-Lehmann one-sample estimate: the median of the Walsh averages.
-
-    Parameters
-    ----------
-    differences : array_like
-        Paired differences; NaN are dropped (zeros are kept).
-
-    Returns
-    -------
-    float
-    """
-    d = np.asarray(differences, dtype=float)
-    d = d[~np.isnan(d)]
-    return float(np.median(_walsh_averages(d))) if len(d) else math.nan
-
-
-def hodges_lehmann_shift(x: np.ndarray, y: np.ndarray) -> float:
-    """Hodges-Lehmann two-sample shift ``x - y``: the median of all pairwise differences.
-
-    Parameters
-    ----------
-    x, y : array_like
-        The two samples; NaN are dropped.
-
-    Returns
-    -------
-    float
-    """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
-    if not len(x) or not len(y):
-        return math.nan
-    return float(np.median(np.subtract.outer(x, y)))
+    issue = _interval_issue(estimate, low, high, lambda v: nearest_pairwise_difference(x, y, v))
+    return {
+        "estimate": estimate,
+        "ci_low": low,
+        "ci_high": high,
+        "conf_level": conf_level,
+        "exact": False,
+        "interval_issue": issue,
+    }
 
 
 def _walsh_averages(x: np.ndarray) -> np.ndarray:
+    # only for the exact case, n < 50
     i, j = np.triu_indices(len(x))
     return np.sort(x[i] + x[j]) / 2
+
+
+def _rank_sum_and_ties(first: np.ndarray, second: np.ndarray) -> tuple[float, float]:
+    """Sum of the mid-ranks of ``first`` in the pooled sample, and the tie term
+    ``sum(t^3 - t)`` over groups of ``t`` equal values, as R's ``rank`` and ``table`` give them.
+
+    Both samples ascending: the stable sort (timsort) then only merges two runs, in linear time.
+    Ranks are integers or halves, so both sums are exact whatever the order of addition.
+    """
+    pooled = np.concatenate([first, second])
+    if not len(pooled):
+        return 0.0, 0.0
+    order = np.argsort(pooled, kind="stable")
+    merged = pooled[order]
+    starts = np.flatnonzero(np.concatenate(([True], merged[1:] != merged[:-1])))
+    sizes = np.diff(np.append(starts, len(merged)))
+    midranks = starts + (sizes + 1) / 2
+    from_first = np.add.reduceat((order < len(first)).astype(np.int64), starts)
+    rank_sum = float(np.sum(from_first * midranks))
+    return rank_sum, float(np.sum(sizes.astype(float) ** 3 - sizes))
 
 
 def _tie_sum(ranks: np.ndarray) -> float:
@@ -428,7 +429,7 @@ def _tail(counts: tuple[int, ...], q: int, upper: bool) -> int:
 
 def _quantile(counts: tuple[int, ...], prob: float, total: int) -> int:
     """R's qsignrank/qwilcox for ``prob <= 0.5``: smallest q with P(X <= q) >= prob."""
-    target = prob - 10 * _DBL_EPSILON
+    target = prob - 10 * DBL_EPSILON
     cumulative = 0.0
     for q, c in enumerate(counts):
         cumulative += c / total
@@ -444,16 +445,17 @@ def _r_estimate(w: Callable[..., float], lower: float, upper: float) -> float:
     def uncorrected(d: float) -> float:
         return w(d, correct=False)
 
-    return _root(uncorrected, lower, upper, uncorrected(lower), uncorrected(upper), 0.0)
+    return root(uncorrected, lower, upper, uncorrected(lower), uncorrected(upper), 0.0)
 
 
 def _interval_issue(
-    estimate: float, low: float, high: float, jumps: Callable[[], np.ndarray]
+    estimate: float, low: float, high: float, nearest_jump: Callable[[float], float]
 ) -> str:
     """Why R's normal-approximation interval is no proper interval, or ``""``.
 
     The standardised statistic is a step function of the shift ``d`` with its jumps at
-    ``jumps()`` (Walsh averages / pairwise differences); every ``uniroot`` root lies within
+    the Walsh averages / pairwise differences (``nearest_jump(d)`` finds the one nearest ``d``
+    without writing them all out); every ``uniroot`` root lies within
     ``tol.root`` (plus rounding) of a jump. Two roots closer than twice that locate the same
     jump, so the interval is really the single point there (or empty), whatever order the
     roots came out in. An estimate outside the limits shares a jump with one of them.
@@ -462,8 +464,7 @@ def _interval_issue(
         return ""
 
     def at(value: float) -> str:
-        points = np.asarray(jumps(), dtype=float)
-        point = points[np.argmin(np.abs(points - value))]
+        point = np.float64(nearest_jump(value))  # numpy's round, as before
         return f"{round(point, 8) + 0.0:.6g}"  # no -7.1e-15 for a jump at 0
 
     if high - low <= _root_slack(low, high):
@@ -485,7 +486,7 @@ def _interval_issue(
 def _root_slack(*values: float) -> float:
     """Largest distance between two ``uniroot`` roots that locate the same jump: each is within
     Brent's final bracket ``2 tol_act = tol + 4 eps |b|`` of it."""
-    return 2 * (_TOL_ROOT + 4 * _DBL_EPSILON * max(abs(v) for v in values))
+    return 2 * (TOL_ROOT + 4 * DBL_EPSILON * max(abs(v) for v in values))
 
 
 def interval_notes(result: WilcoxonResult, alternative: str, hodges_lehmann_is: str) -> list[str]:
@@ -548,128 +549,3 @@ def rank_test_numbers(result: WilcoxonResult, n: int, notes: list[str]) -> dict:
         effect_size=result.rank_biserial,
         effect_size_name="rank_biserial",
     )
-
-
-def _qnorm(p: float, lower_tail: bool = True) -> float:
-    """R's ``qnorm(p, lower.tail = lower_tail)`` (Wichura's AS 241 as in R's qnorm.c).
-
-    scipy's ``ndtri`` differs from R in the last bits; the step-function root search of the
-    Wilcoxon interval can amplify that into a different (equally valid, within ``tol``) root,
-    so the interval uses R's arithmetic. Tails beyond 1e-11 (never a confidence level) fall
-    back to scipy.
-    """
-    if not 0 < p < 1:  # R's boundaries: 0 and 1 map to -Inf/Inf, outside is NaN
-        if p in (0, 1):
-            return -math.inf if (p == 0) == lower_tail else math.inf
-        return math.nan
-    p_lower = p if lower_tail else 0.5 - p + 0.5
-    q = p_lower - 0.5
-    if abs(q) <= 0.425:
-        r = 0.180625 - q * q
-        return (
-            q
-            * (((((((r * 2509.0809287301226727 + 33430.575583588128105) * r
-            + 67265.770927008700853) * r + 45921.953931549871457) * r
-            + 13731.693765509461125) * r + 1971.5909503065514427) * r
-            + 133.14166789178437745) * r + 3.387132872796366608)
-            / (((((((r * 5226.495278852854561 + 28729.085735721942674) * r
-            + 39307.89580009271061) * r + 21213.794301586595867) * r
-            + 5394.1960214247511077) * r + 687.1870074920579083) * r
-            + 42.313330701600911252) * r + 1.0)
-        )  # fmt: skip
-    # the smaller tail probability, taken from the argument without rounding as R does
-    r = (p if not lower_tail else 0.5 - p + 0.5) if q > 0 else p_lower
-    r = math.sqrt(-math.log(r))
-    if r > 5.0:
-        return float(stats.norm.ppf(p) if lower_tail else stats.norm.isf(p))
-    r -= 1.6
-    value = (
-        (((((((r * 7.7454501427834140764e-4 + 0.0227238449892691845833) * r
-        + 0.24178072517745061177) * r + 1.27045825245236838258) * r
-        + 3.64784832476320460504) * r + 5.7694972214606914055) * r
-        + 4.6303378461565452959) * r + 1.42343711074968357734)
-        / (((((((r * 1.05075007164441684324e-9 + 5.475938084995344946e-4) * r
-        + 0.0151986665636164571966) * r + 0.14810397642748007459) * r
-        + 0.68976733498510000455) * r + 1.6763848301838038494) * r
-        + 2.05319162663775882187) * r + 1.0)
-    )  # fmt: skip
-    return -value if q < 0 else value
-
-
-def _root(
-    f: Callable[[float], float],
-    lower: float,
-    upper: float,
-    f_lower: float,
-    f_upper: float,
-    target: float,
-) -> float:
-    """R's ``uniroot(function(d) f(d) - target, c(lower, upper), tol = 1e-4)$root``."""
-    if f_lower == f_lower and f_upper == f_upper and (f_lower - target) * (f_upper - target) > 0:
-        return math.nan  # R stops: end points not of opposite sign
-    root = _zeroin(
-        lambda d: f(d) - target, lower, upper, f_lower - target, f_upper - target, _TOL_ROOT
-    )
-    return float(root)
-
-
-def _zeroin(
-    f: Callable[[float], float],
-    ax: float,
-    bx: float,
-    fa: float,
-    fb: float,
-    tol: float,
-    maxit: int = 1000,
-) -> float:
-    """Port of R's ``R_zeroin2`` (src/library/stats/src/zeroin.c), Brent's root finder."""
-
-    def call(x: float) -> float:
-        # R's uniroot wrapper replaces infinite values by the largest finite double
-        value = f(x)
-        if math.isinf(value):
-            return math.copysign(sys.float_info.max, value)
-        return value
-
-    fa, fb = (math.copysign(sys.float_info.max, v) if math.isinf(v) else v for v in (fa, fb))
-    a, b = ax, bx
-    c, fc = a, fa
-    if fa == 0.0:
-        return a
-    if fb == 0.0:
-        return b
-    for _ in range(maxit + 1):
-        prev_step = b - a
-        if abs(fc) < abs(fb):
-            a, b, c = b, c, b
-            fa, fb, fc = fb, fc, fb
-        tol_act = 2 * _DBL_EPSILON * abs(b) + tol / 2
-        new_step = (c - b) / 2
-        if abs(new_step) <= tol_act or fb == 0.0:
-            return b
-        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
-            cb = c - b
-            if a == c:
-                t1 = fb / fa
-                p = cb * t1
-                q = 1.0 - t1
-            else:
-                q = fa / fc
-                t1 = fb / fc
-                t2 = fb / fa
-                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
-                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
-            if p > 0:
-                q = -q
-            else:
-                p = -p
-            if p < (0.75 * cb * q - abs(tol_act * q) / 2) and p < abs(prev_step * q / 2):
-                new_step = p / q
-        if abs(new_step) < tol_act:
-            new_step = tol_act if new_step > 0 else -tol_act
-        a, fa = b, fb
-        b += new_step
-        fb = call(b)
-        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
-            c, fc = a, fa
-    return b
