@@ -3,6 +3,8 @@
 The numbers asserted are worked by hand from the CSVs written here.
 """
 
+import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -71,10 +73,12 @@ GRIP = {  # one file per participant, as a dynamometer exports them
 }
 
 
-def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
-    command += ["--directory", str(workdir), "--cores", "2", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+def _snakemake(
+    workdir: Path, *args: str, cores: int = 2, snakefile: Path = ROOT / "Snakefile", env=None
+) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "snakemake", "-s", str(snakefile)]
+    command += ["--directory", str(workdir), "--cores", str(cores), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
 
 
 def _prepare(workdir: Path) -> None:
@@ -215,3 +219,69 @@ def test_a_clean_rerun_is_byte_identical(finished_run, tmp_path):
         p for p in files if (finished_run / p).read_bytes() != (tmp_path / p).read_bytes()
     ]
     assert different == []
+
+
+def _output_files(workdir: Path) -> dict[Path, bytes]:
+    return {
+        path.relative_to(workdir): path.read_bytes()
+        for folder in ("results", "data/processed")
+        for path in sorted((workdir / folder).rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_one_and_four_cores_give_byte_identical_outputs(tmp_path):
+    # Outside pinning, a caller's thread settings would reach BLAS: set them high on purpose.
+    env = {**os.environ, "OMP_NUM_THREADS": "4", "OPENBLAS_NUM_THREADS": "4"}
+    outputs = {}
+    for cores in (1, 4):
+        workdir = tmp_path / f"cores{cores}"
+        _prepare(workdir)
+        run = _snakemake(workdir, cores=cores, env=env)
+        assert run.returncode == 0, run.stderr[-5000:]
+        outputs[cores] = _output_files(workdir)
+    assert len(outputs[1]) > 30
+    assert outputs[1].keys() == outputs[4].keys()
+    assert [path for path in outputs[1] if outputs[1][path] != outputs[4][path]] == []
+
+
+PROBE_SCRIPT = """
+import json
+import os
+
+import numpy  # noqa: F401  (loads OpenBLAS)
+from threadpoolctl import threadpool_info
+
+names = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"]
+print(json.dumps({
+    "env": {name: os.environ.get(name) for name in names},
+    "blas_threads": [pool["num_threads"] for pool in threadpool_info()],
+}))
+"""
+
+
+@pytest.mark.slow
+def test_numeric_libraries_run_single_threaded_in_a_multithreaded_job(tmp_path):
+    # A job given 4 threads: Snakemake would export OMP_NUM_THREADS=4 etc. to it; the
+    # workflow pins them back to 1, and OpenBLAS as loaded by numpy really uses one thread.
+    _prepare(tmp_path)
+    (tmp_path / "probe.py").write_text(PROBE_SCRIPT)
+    snakefile = tmp_path / "probe.smk"
+    snakefile.write_text(
+        f'include: "{ROOT / "Snakefile"}"\n\n'
+        "rule probe:\n"
+        '    output: "probe.json"\n'
+        "    threads: 4\n"
+        f'    shell: "{sys.executable} probe.py > {{output}}"\n'
+    )
+    run = _snakemake(tmp_path, "probe.json", cores=4, snakefile=snakefile)
+    assert run.returncode == 0, run.stderr[-5000:]
+    probe = json.loads((tmp_path / "probe.json").read_text())
+    assert probe["env"] == {
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "NUMEXPR_NUM_THREADS": "1",
+    }
+    assert probe["blas_threads"] and set(probe["blas_threads"]) == {1}
