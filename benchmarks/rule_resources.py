@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import re
 import subprocess
 import sys
@@ -83,7 +84,18 @@ def _run(workflow: Path, rundir: Path, config: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="*", default=[1000, 4000])
+    parser.add_argument(
+        "--fit-only", action="store_true", help="refit and rewrite the report from the CSV"
+    )
     args = parser.parse_args()
+    if args.fit_only:
+        with (RESULTS / "rule_resources.csv").open() as f:
+            rows = [
+                {k: v if k in ("rule", "study", "size") else float(v) for k, v in row.items()}
+                for row in csv.DictReader(f)
+            ]
+        _write(rows)
+        return
     rows = []
     with tempfile.TemporaryDirectory(prefix="trialflow-rule-resources-") as tmp:
         tmp = Path(tmp)
@@ -130,6 +142,37 @@ def main() -> None:
     _write(rows)
 
 
+MEMORY_HEADROOM = 1.5  # requested / measured peak RSS
+TIME_HEADROOM = 3.0  # requested wall time / measured CPU time (slower or busier nodes)
+MIN_MINUTES = 10  # Slurm kills a job at its time limit: never ask for less
+
+
+def _upper_line(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """The least-squares slope (at least 0), raised to the least intercept that keeps every
+    point on or under the line."""
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    sxx = sum((x - mean_x) ** 2 for x, _ in points)
+    sxy = sum((x - mean_x) * (y - mean_y) for x, y in points)
+    slope = max(sxy / sxx, 0.0) if sxx > 0 else 0.0
+    return slope, max(y - slope * x for x, y in points)
+
+
+def fit_costs(rows: list[dict]) -> dict[str, tuple[int, int, int, float]]:
+    """Per rule: (MiB fixed, MiB per input MiB, minutes fixed, minutes per input MiB)."""
+    costs = {}
+    for rule in dict.fromkeys(r["rule"] for r in rows):
+        mine = [r for r in rows if r["rule"] == rule]
+        slope, fixed = _upper_line([(r["input_mib"], r["peak_rss_mib"]) for r in mine])
+        mem = (50 * math.ceil(MEMORY_HEADROOM * fixed / 50), math.ceil(MEMORY_HEADROOM * slope))
+        slope, fixed = _upper_line([(r["input_mib"], r["cpu_s"]) for r in mine])
+        minutes = max(MIN_MINUTES, math.ceil(TIME_HEADROOM * fixed / 60))
+        per_mib = math.ceil(10 * TIME_HEADROOM * slope / 60) / 10
+        costs[rule] = (*mem, minutes, per_mib)
+    return costs
+
+
 def _write(rows: list[dict]) -> None:
     order = ["validate", "score", "assemble", "descriptives", "analyse", "figures"]
     order += ["tables", "report"]
@@ -154,6 +197,21 @@ def _write(rows: list[dict]) -> None:
             f"| {r['rule']} | {r['study']} | {r['size']} | {r['input_mib']:.2f} "
             f"| {r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['peak_rss_mib']:.0f} |"
         )
+    lines += [
+        "",
+        "## Requests fitted from these numbers",
+        "",
+        "Per rule, over both studies and all sizes: the least-squares slope against input MiB,",
+        "with the intercept raised until every measured point lies on or under the line;",
+        f"memory times {MEMORY_HEADROOM}, run time {TIME_HEADROOM} times the CPU time and at",
+        f"least {MIN_MINUTES} minutes. `JOB_COSTS` in `workflow/rules/common.smk` holds these",
+        "values.",
+        "",
+        "| rule | MiB fixed | MiB per input MiB | minutes fixed | minutes per input MiB |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for rule, (mem, mem_per, minutes, minutes_per) in fit_costs(rows).items():
+        lines.append(f"| {rule} | {mem} | {mem_per} | {minutes} | {minutes_per} |")
     (RESULTS / "rule_resources.md").write_text("\n".join(lines) + "\n")
 
 

@@ -5,6 +5,7 @@ The numbers asserted are worked by hand from the CSVs written here.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -285,3 +286,20 @@ def test_numeric_libraries_run_single_threaded_in_a_multithreaded_job(tmp_path):
         "NUMEXPR_NUM_THREADS": "1",
     }
     assert probe["blas_threads"] and set(probe["blas_threads"]) == {1}
+
+
+def test_jobs_ask_for_memory_and_time_scaled_from_their_input_size(tmp_path):
+    # validate's inputs: the roster, tug.csv and the grip directory, here padded with 10 MiB.
+    # JOB_COSTS["validate"] = 250 MiB + 42 MiB per input MiB, 10 min + 0.2 min per input MiB.
+    _prepare(tmp_path)
+    (tmp_path / "raw/tiny/grip/padding.bin").write_bytes(b"\0" * 10 * 2**20)
+    mib = sum(p.stat().st_size for p in (tmp_path / "raw/tiny").rglob("*") if p.is_file()) / 2**20
+    assert 10 < mib < 10.01
+    dry = _snakemake(tmp_path, "-n")
+    assert dry.returncode == 0, dry.stderr[-5000:]
+    validate = re.search(r"rule validate:.*?resources: ([^\n]*)", dry.stdout, re.S).group(1)
+    assert "mem_mb=671," in validate  # ceil(250 + 42 * 10.00x)
+    assert "runtime=13," in validate  # ceil(10 + 0.2 * 10.00x)
+    # later jobs' inputs do not exist yet: Snakemake asks again once they do
+    score = re.search(r"rule score:.*?resources: ([^\n]*)", dry.stdout, re.S).group(1)
+    assert "mem_mb=<TBD>" in score

@@ -8,6 +8,10 @@ rule descriptives:
         "logs/{study}/descriptives.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("descriptives"),
+        runtime=runtime_min("descriptives"),
     script:
         "../../scripts/describe.py"
 
@@ -23,5 +27,9 @@ rule analyse:
         "logs/{study}/analyse.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("analyse"),
+        runtime=runtime_min("analyse"),
     script:
         "../../scripts/analyse.py"

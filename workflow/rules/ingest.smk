@@ -8,6 +8,10 @@ rule validate:
         "logs/{study}/validate.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("validate"),
+        runtime=runtime_min("validate"),
     script:
         "../../scripts/validate_inputs.py"
 
@@ -23,6 +27,10 @@ rule score:
         "logs/{study}/score.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("score"),
+        runtime=runtime_min("score"),
     script:
         "../../scripts/score_instruments.py"
 
@@ -37,5 +45,9 @@ rule assemble:
         "logs/{study}/assemble.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("assemble"),
+        runtime=runtime_min("assemble"),
     script:
         "../../scripts/assemble_analysis.py"

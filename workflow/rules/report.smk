@@ -45,6 +45,10 @@ rule figures:
         "logs/{study}/figures.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("figures"),
+        runtime=runtime_min("figures"),
     script:
         "../../scripts/draw_figures.py"
 
@@ -84,6 +88,10 @@ rule tables:
         "logs/{study}/tables.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("tables"),
+        runtime=runtime_min("tables"),
     script:
         "../../scripts/write_tables.py"
 
@@ -109,5 +117,9 @@ rule report:
         "logs/{study}/report.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("report"),
+        runtime=runtime_min("report"),
     script:
         "../../scripts/write_report.py"
