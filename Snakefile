@@ -5,6 +5,27 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+# Numeric libraries (BLAS, OpenMP, numexpr) run on one thread inside every job, whatever the
+# job's `threads`, so that parallelism never changes a floating-point result. Snakemake itself
+# exports OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS, ... = the job's threads to
+# each job's command; this prefix runs after that, in the job's own shell, so it holds for
+# local jobs and for Slurm jobs alike (the job step reads this Snakefile again).
+SINGLE_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "GOTO_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+shell.prefix(
+    "set -euo pipefail; "
+    + " ".join(f"export {name}=1;" for name in SINGLE_THREAD_VARIABLES)
+    + " "
+)
+
+
 # The default config, unless one was given with --configfile (which would otherwise merge).
 if not config:
 

@@ -3,11 +3,16 @@
 The numbers asserted are worked by hand from the CSVs written here.
 """
 
+import json
+import os
+import re
 import subprocess
+import sys
 
 import pandas as pd
 import pytest
 from helpers.identity import differing_files, output_files
+from helpers.tiny_study import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +139,79 @@ def test_a_clean_rerun_is_byte_identical(finished_run, tmp_path, tiny_study, sna
     assert any(p.suffix == ".png" for p in files) and any(p.suffix == ".docx" for p in files)
     assert differing_files(finished_run, tmp_path) == []
     assert differing_files(finished_run, tmp_path, under="data/processed") == []
+
+
+@pytest.mark.slow
+def test_one_and_four_cores_give_byte_identical_outputs(tmp_path, tiny_study, snakemake_run):
+    # Outside pinning, a caller's thread settings would reach BLAS: set them high on purpose.
+    env = {**os.environ, "OMP_NUM_THREADS": "4", "OPENBLAS_NUM_THREADS": "4"}
+    for cores in (1, 4):
+        workdir = tmp_path / f"cores{cores}"
+        tiny_study(workdir)
+        run = snakemake_run(workdir, cores=cores, env=env)
+        assert run.returncode == 0, run.stderr[-5000:]
+    assert len(output_files(tmp_path / "cores1")) > 30
+    for folder in ("results", "data/processed"):
+        assert differing_files(tmp_path / "cores1", tmp_path / "cores4", under=folder) == []
+
+
+PROBE_SCRIPT = """
+import json
+import os
+
+import numpy  # noqa: F401  (loads OpenBLAS)
+from threadpoolctl import threadpool_info
+
+names = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"]
+print(json.dumps({
+    "env": {name: os.environ.get(name) for name in names},
+    "blas_threads": [pool["num_threads"] for pool in threadpool_info()],
+}))
+"""
+
+
+@pytest.mark.slow
+def test_numeric_libraries_run_single_threaded_in_a_multithreaded_job(
+    tmp_path, tiny_study, snakemake_run
+):
+    # A job given 4 threads: Snakemake would export OMP_NUM_THREADS=4 etc. to it; the
+    # workflow pins them back to 1, and OpenBLAS as loaded by numpy really uses one thread.
+    tiny_study(tmp_path)
+    (tmp_path / "probe.py").write_text(PROBE_SCRIPT)
+    snakefile = tmp_path / "probe.smk"
+    snakefile.write_text(
+        f'include: "{ROOT / "Snakefile"}"\n\n'
+        "rule probe:\n"
+        '    output: "probe.json"\n'
+        "    threads: 4\n"
+        f'    shell: "{sys.executable} probe.py > {{output}}"\n'
+    )
+    run = snakemake_run(tmp_path, "probe.json", cores=4, snakefile=snakefile)
+    assert run.returncode == 0, run.stderr[-5000:]
+    probe = json.loads((tmp_path / "probe.json").read_text())
+    assert probe["env"] == {
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "NUMEXPR_NUM_THREADS": "1",
+    }
+    assert probe["blas_threads"] and set(probe["blas_threads"]) == {1}
+
+
+def test_jobs_ask_for_memory_and_time_scaled_from_their_input_size(
+    tmp_path, tiny_study, snakemake_run
+):
+    # validate's inputs: the roster, tug.csv and the grip directory, here padded with 10 MiB.
+    # JOB_COSTS["validate"] = 250 MiB + 42 MiB per input MiB, 10 min + 0.2 min per input MiB.
+    tiny_study(tmp_path)
+    (tmp_path / "raw/tiny/grip/padding.bin").write_bytes(b"\0" * 10 * 2**20)
+    mib = sum(p.stat().st_size for p in (tmp_path / "raw/tiny").rglob("*") if p.is_file()) / 2**20
+    assert 10 < mib < 10.01
+    dry = snakemake_run(tmp_path, "-n")
+    assert dry.returncode == 0, dry.stderr[-5000:]
+    validate = re.search(r"rule validate:.*?resources: ([^\n]*)", dry.stdout, re.S).group(1)
+    assert "mem_mb=671," in validate  # ceil(250 + 42 * 10.00x)
+    assert "runtime=13," in validate  # ceil(10 + 0.2 * 10.00x)
+    # later jobs' inputs do not exist yet: Snakemake asks again once they do
+    score = re.search(r"rule score:.*?resources: ([^\n]*)", dry.stdout, re.S).group(1)
+    assert "mem_mb=<TBD>" in score

@@ -66,10 +66,13 @@ GRIP = {  # one file per participant, as a dynamometer exports them
 }
 
 
-def run_snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
-    command += ["--directory", str(workdir), "--cores", "2", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+def run_snakemake(
+    workdir: Path, *args: str, cores: int = 2, snakefile: Path = ROOT / "Snakefile", env=None
+) -> subprocess.CompletedProcess:
+    """The workflow (of this checkout, unless ``snakefile``) run on ``workdir``."""
+    command = [sys.executable, "-m", "snakemake", "-s", str(snakefile)]
+    command += ["--directory", str(workdir), "--cores", str(cores), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
 
 
 def write_tiny_study(workdir: Path) -> None:

@@ -8,6 +8,10 @@ rule descriptives:
         "logs/{study}/descriptives.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("descriptives"),
+        runtime=runtime_min("descriptives"),
     params:
         study=study_config("describe"),
     script:
@@ -26,6 +30,10 @@ rule analyse:
         "logs/{study}/analyse.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("analyse"),
+        runtime=runtime_min("analyse"),
     params:
         study=study_config("analyse"),
     script:

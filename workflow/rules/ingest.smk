@@ -8,6 +8,10 @@ rule validate:
         "logs/{study}/validate.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("validate"),
+        runtime=runtime_min("validate"),
     params:
         study=study_config("validate"),
         input_hashes=raw_input_hashes,
@@ -26,6 +30,10 @@ rule score:
         "logs/{study}/score.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("score"),
+        runtime=runtime_min("score"),
     params:
         study=study_config("score"),
     script:
@@ -42,6 +50,10 @@ rule assemble:
         "logs/{study}/assemble.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("assemble"),
+        runtime=runtime_min("assemble"),
     params:
         study=study_config("assemble"),
     script:

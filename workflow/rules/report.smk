@@ -45,6 +45,10 @@ rule figures:
         "logs/{study}/figures.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("figures"),
+        runtime=runtime_min("figures"),
     params:
         study=study_config("report"),
     script:
@@ -86,6 +90,10 @@ rule tables:
         "logs/{study}/tables.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("tables"),
+        runtime=runtime_min("tables"),
     params:
         study=study_config("report"),
     script:
@@ -114,6 +122,10 @@ rule report:
         "logs/{study}/report.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("report"),
+        runtime=runtime_min("report"),
     params:
         study=study_config("report"),
         input_hashes=raw_input_hashes,
@@ -137,6 +149,10 @@ rule provenance:
         "logs/{study}/provenance.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("provenance"),
+        runtime=runtime_min("provenance"),
     params:
         study=study_config("report"),
         input_hashes=raw_input_hashes,
