@@ -35,6 +35,7 @@ rule score:
 rule assemble:
     input:
         scores=rules.score.output.scores,
+        outcomes=rules.score.output.outcomes,
         validated=rules.validate.output.validated,
     output:
         analysis="data/processed/{study}/analysis.parquet",
