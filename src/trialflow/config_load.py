@@ -106,8 +106,10 @@ def _yaml_error(name: str, error: yaml.MarkedYAMLError) -> str:
         context += f" on line {error.context_mark.line + 1}"
     context = context + ")" if error.context else ""
     hint = ""
-    if "\t" in what or "tab" in what.lower():
+    if "\\t" in what or "\t" in what:
         hint = "; indent with spaces, not tabs"
+    elif "expected <block end>" in what or "mapping values are not allowed" in what:
+        hint = "; check the indentation of this line and the one before, and the space after each colon"
     return f"{where}: YAML syntax error: {what}{context}{hint}"
 
 
@@ -254,6 +256,10 @@ def _not(error, where):
 
 
 def _one_of(error, where):
+    # the alternative of the same kind as the value (a mapping for a mapping) says best
+    same_kind = [e for e in error.context if e.validator != "type"]
+    if same_kind:
+        return explain_schema_error(jsonschema.exceptions.best_match(same_kind))
     described = error.schema.get("description")
     return [f"{where}: expected {described or 'another form'}, {_got(error.instance)}"]
 
@@ -318,9 +324,13 @@ def check_config(
     if any(len(p) < 2 or p[0] != "studies" for p in paths):
         return list(dict.fromkeys(problems))  # no study can be read on its own
     invalid = {p[1] for p in paths}
-    valid = {sid: raw for sid, raw in config["studies"].items() if sid not in invalid}
-    if valid:
-        problems += config_problems({"studies": valid})
+    for sid, raw in config["studies"].items():
+        try:
+            problems += config_problems({"studies": {sid: raw}})
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+            # a rule that cannot read a study the schema rejected waits for the schema fix
+            if sid not in invalid:
+                raise
     return list(dict.fromkeys(problems))
 
 

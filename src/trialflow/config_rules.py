@@ -41,12 +41,15 @@ def study_rule_problems(
         The working directory paths must stay in (default: the current directory).
     """
     problems: list[str] = []
+    broken = []
     for instrument_id, spec in raw["instruments"].items():
-        problems += instrument_option_problems(f"{key}.instruments.{instrument_id}", spec)
+        found = instrument_option_problems(f"{key}.instruments.{instrument_id}", spec)
+        problems += found
+        if found:
+            broken.append(instrument_id)
     problems += primary_visit_problems(key, raw)
     problems += covariate_problems(key, raw)
-    if not any(p.startswith(f"{key}.instruments.") for p in problems):
-        problems += mid_problems(key, raw)
+    problems += mid_problems(key, raw, broken)
     problems += path_problems(key, raw, root)
     return problems
 
@@ -121,27 +124,41 @@ def primary_visit_problems(key: str, raw: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def mid_problems(key: str, raw: Mapping[str, Any]) -> list[str]:
-    """A minimal important difference for an outcome that is scored but never analysed
-    (a band or a lower limit of normal) would be silently ignored."""
+def mid_problems(key: str, raw: Mapping[str, Any], broken: list[str] | None = None) -> list[str]:
+    """Minimal important differences for outcomes that are scored but never analysed (a band
+    or a lower limit of normal: the MID would be silently ignored) and, when an instrument's
+    options are wrong (``broken``), for no outcome of the other instruments (the check
+    :func:`trialflow.config.config_problems` then leaves out)."""
     from trialflow import instruments
 
     mids = (raw.get("analysis") or {}).get("minimal_important_difference") or {}
-    not_analysed = set()
+    broken = list(broken or ())
+    known, not_analysed = [], set()
     for instrument_id, spec in raw["instruments"].items():
+        if instrument_id in broken:
+            continue
         options = {
             k: v for k, v in (spec.get("options") or {}).items() if k not in VALIDATION_OPTIONS
         }
         if spec["type"] == "measures":
             options["measures"] = {k: dict(v) for k, v in (spec.get("measures") or {}).items()}
         table = instruments.outcomes(spec["type"], **options)
+        known += [f"{instrument_id}_{s}" for s in table["score"]]
         not_analysed |= {f"{instrument_id}_{s}" for s in table.loc[~table["analysed"], "score"]}
-    return [
+    problems = [
         f"{key}.analysis.minimal_important_difference.{outcome}: this outcome is scored but "
         "not analysed (a category or reference value), so a MID for it would be ignored"
         for outcome in mids
         if outcome in not_analysed
     ]
+    if broken:
+        problems += [
+            f"{key}.analysis.minimal_important_difference.{outcome}: no outcome of this study "
+            f"has this id{did_you_mean(outcome, known)}"
+            for outcome in mids
+            if outcome not in known and not any(outcome.startswith(f"{b}_") for b in broken)
+        ]
+    return problems
 
 
 def covariate_problems(key: str, raw: Mapping[str, Any]) -> list[str]:

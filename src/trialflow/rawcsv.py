@@ -181,8 +181,18 @@ def _undecodable_cells(
         return [InputProblem(label, line, None, None, expected)]
     row, position, cell = bad[0]
     column = _column_name(header, position) if row != 1 else None
-    shown = cell.strip().encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return [InputProblem(label, row, column, shown, expected)]
+    return [InputProblem(label, row, column, _as_windows_1252(cell.strip()), expected)]
+
+
+def _as_windows_1252(text: str) -> str:
+    """The cell as the person typed it: bytes that are not UTF-8 read as Windows-1252
+    (what Excel writes in "CSV" on Western systems), so ``Müller`` is echoed as such."""
+    return "".join(
+        bytes([ord(ch) - 0xDC00]).decode("cp1252", errors="replace")
+        if "\udc80" <= ch <= "\udcff"
+        else ch
+        for ch in text
+    )
 
 
 def _column_name(header: list[str], position: int) -> str:
