@@ -194,3 +194,16 @@ def test_new_keys_are_filled_in_and_round_trip():
 def test_load_yaml_strict_accepts_the_repository_config():
     data, problems = load_yaml_strict(ROOT / "config.yaml")
     assert problems == [] and set(data["studies"]) == {"spine_rct", "knee_sarcopenia"}
+
+
+def test_check_config_command_names_file_line_and_column(tmp_path, capsys):
+    from trialflow.cli import main
+
+    path = tmp_path / "mine.yaml"
+    path.write_text("studies:\n  tiny:\n    title: Tiny\n   design: parallel\n")
+    assert main(["check-config", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"- {path}, line 4, column 4: YAML syntax error" in out
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(_config()))
+    assert main(["check-config", str(good)]) == 0
