@@ -238,3 +238,27 @@ def test_a_symlinked_folder_file_outside_the_working_directory_is_refused(
     study, _ = study_dir({"allow_external_data": True})
     (raw / "tug.csv").unlink()
     assert len(validate_inputs(study).instruments["tug"]) == 4
+
+
+def test_external_data_is_named_without_its_absolute_path_in_outputs(study_dir, tmp_path_factory):
+    from trialflow.validate import with_output_labels
+
+    outside = tmp_path_factory.mktemp("cohort")
+    for name, text in {"participants": ROSTER, "tug": TUG, "grip": GRIP, "hads": HADS}.items():
+        (outside / f"{name}.csv").write_text(text)
+    (outside / "tug.csv").write_text(TUG + "P3,baseline,-99\n")
+    study, _ = study_dir(
+        {"data_dir": str(outside), "allow_external_data": True, "missing_codes": [-99]}
+    )
+    validated = with_output_labels(validate_inputs(study), study)
+    assert set(validated.instruments["tug"]["source_file"]) == {"<data_dir>/tug.csv"}
+    assert set(validated.participants["source_file"]) == {"<data_dir>/participants.csv"}
+    files = validated.quality["file"].dropna()
+    assert list(files) == ["<data_dir>/tug.csv"]
+    assert not any(str(outside) in str(v) for v in validated.quality.to_numpy().ravel())
+
+
+def test_an_upper_case_instrument_file_is_found(study_dir):
+    study, raw = study_dir()
+    (raw / "tug.csv").rename(raw / "TUG.CSV")
+    assert len(validate_inputs(study).instruments["tug"]) == 3
