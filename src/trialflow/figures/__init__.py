@@ -196,18 +196,7 @@ def write_study_figures(
         elif record.kind == "consort":
             fig = consort_figure(study, participants, analysis)
         elif record.kind == "forest":
-            effects = standardised_effects(study, analysis, outcomes, results)
-            if study.design == "single_arm":
-                xlabel, favours = "Standardised change from baseline (95% CI)", ("worse", "better")
-            else:
-                xlabel = f"Standardised difference at {study.primary_visit.label} (95% CI)"
-                other = study.arms[1].label if len(study.arms) == 2 else "comparison arm"
-                favours = (f"favours {study.reference_arm.label}", f"favours {other}")
-            fig = (
-                forest_figure(effects, xlabel, favours)
-                if np.isfinite(effects["smd"].to_numpy(dtype=float)).any()
-                else no_data_figure(record.title, "no standardised effect could be estimated")
-            )
+            fig = _forest(study, analysis, outcomes, results, record.title)
         elif record.kind == "trajectory":
             fig = trajectory_figure(
                 analysis, record.outcome, labels[record.outcome], study.arm_ids, arm_labels
@@ -238,6 +227,19 @@ def write_study_figures(
     ).to_csv(manifest, index=False, lineterminator="\n")
     paths.append(manifest)
     return paths
+
+
+def _forest(study, analysis, outcomes, results, title: str):
+    effects = standardised_effects(study, analysis, outcomes, results)
+    if not np.isfinite(effects["smd"].to_numpy(dtype=float)).any():
+        return no_data_figure(title, "no standardised effect could be estimated")
+    if study.design == "single_arm":
+        xlabel, favours = "Standardised change from baseline (95% CI)", ("worse", "better")
+    else:
+        xlabel = f"Standardised difference at {study.primary_visit.label} (95% CI)"
+        other = study.arms[1].label if len(study.arms) == 2 else "comparison arm"
+        favours = (f"favours {study.reference_arm.label}", f"favours {other}")
+    return forest_figure(effects, xlabel, favours)
 
 
 #: the per-outcome figure kinds, one directory each
