@@ -11,10 +11,12 @@ min_version("9.0")
 # Every config problem at once (YAML syntax with file and line, keys given twice, schema,
 # cross-field rules), each as key path and sentence, before Snakemake reads config.yaml
 # for itself; exits 1 with only that message.
+# The files checked are the ones the run reads: the --configfile(s), else config.yaml (which
+# the directive below reads only when no config was given on the command line).
 exit_on_config_problems(
     config,
     Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
-    workflow.overwrite_configfiles or ["config.yaml"],
+    workflow.overwrite_configfiles or ([] if config else ["config.yaml"]),
 )
 
 
