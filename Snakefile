@@ -1,8 +1,23 @@
 # trialflow: raw per-participant CSVs -> validated items -> scores -> tidy analysis data
 # -> statistics -> tables, figures and report, for every study in config.yaml.
+from pathlib import Path
+
 from snakemake.utils import min_version
 
+from trialflow.config_load import exit_on_config_problems
+
 min_version("9.0")
+
+# Every config problem at once (YAML syntax with file and line, keys given twice, schema,
+# cross-field rules), each as key path and sentence, before Snakemake reads config.yaml
+# for itself; exits 1 with only that message.
+# The files checked are the ones the run reads: the --configfile(s), else config.yaml (which
+# the directive below reads only when no config was given on the command line).
+exit_on_config_problems(
+    config,
+    Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
+    workflow.overwrite_configfiles or ([] if config else ["config.yaml"]),
+)
 
 
 # Numeric libraries (BLAS, OpenMP, numexpr) run on one thread inside every job, whatever the

@@ -11,6 +11,7 @@ from snakemake.utils import validate
 
 from trialflow.config import (
     AnalysisOptions,
+    CovariateType,
     Design,
     MultiplicityFamily,
     MultiplicityMethod,
@@ -124,6 +125,10 @@ def test_schema_enums_equal_the_code_registries():
             study["visits"]["items"]["properties"]["role"]["enum"],
             get_args(VisitRole),
         ),
+        "covariate types": (
+            schema["covariate"]["oneOf"][1]["properties"]["type"]["enum"],
+            get_args(CovariateType),
+        ),
     }
     for name, (in_schema, in_code) in pairs.items():
         assert list(in_schema) == list(in_code), name
@@ -143,6 +148,9 @@ def test_schema_defaults_equal_the_dataclass_defaults():
     options, fields = AnalysisOptions(), {f.name: f for f in dataclasses.fields(Study)}
     assert study["simulated"]["default"] == fields["simulated"].default
     assert tuple(study["covariates"]["default"]) == fields["covariates"].default
+    assert tuple(study["missing_codes"]["default"]) == fields["missing_codes"].default
+    assert tuple(study["allow_columns"]["default"]) == fields["allow_columns"].default
+    assert study["allow_external_data"]["default"] == fields["allow_external_data"].default
     assert analysis["test_selection"]["default"] == options.test_selection
     assert analysis["alpha"]["default"] == options.alpha
     assert tuple(analysis["mmrm_covariance"]["default"]) == options.mmrm_covariance

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from trialflow.errors import InputError
-from trialflow.io import read_csv_input, write_csv, write_parquet
+from trialflow.io import read_csv_input, read_raw_input, write_csv, write_parquet
 
 
 def test_reads_text_cells_with_source_rows(tmp_path):
@@ -71,17 +71,17 @@ DIRECTORY_CASES = {
 
 @pytest.mark.parametrize("case", DIRECTORY_CASES)
 def test_directory_reads_as_its_files_one_by_one(tmp_path, case):
-    """Plain directories are parsed in one go (100,000 device files in seconds); the frame is
-    the one reading each file on its own and concatenating gives, cell for cell and type for
-    type, whichever way it is read."""
+    """Plain directories are parsed in one go (100,000 device files in seconds); the frame and
+    the problems are the ones reading each file on its own and concatenating gives, cell for
+    cell and type for type, whichever way it is read."""
     folder = tmp_path / "tug"
     folder.mkdir()
     for i, content in enumerate(DIRECTORY_CASES[case]):
         (folder / f"P{i:03d}.csv").write_bytes(content)
-    together = read_csv_input(folder)
-    one_by_one = pd.concat(
-        [read_csv_input(file) for file in sorted(folder.glob("*.csv"))], ignore_index=True
-    )
-    pd.testing.assert_frame_equal(together, one_by_one)
-    assert together.dtypes.to_dict() == one_by_one.dtypes.to_dict()
-    assert together.index.equals(one_by_one.index)
+    together = read_raw_input(folder)
+    parts = [read_raw_input(file) for file in sorted(folder.glob("*.csv"))]
+    assert [str(p) for p in together.problems] == [str(p) for r in parts for p in r.problems]
+    frames = [r.frame for r in parts if r.frame is not None]
+    one_by_one = pd.concat(frames, ignore_index=True)
+    pd.testing.assert_frame_equal(together.frame, one_by_one)
+    assert together.frame.dtypes.to_dict() == one_by_one.dtypes.to_dict()

@@ -63,12 +63,35 @@ EDITS = {
         EVERYTHING,
     ),
     "covariates": (lambda s: s.update(covariates=[]), EVERYTHING),
+    "covariate type": (
+        lambda s: s.update(covariates=[{"name": "age", "type": "categorical"}]),
+        EVERYTHING,
+    ),
+    "missing codes": (lambda s: s.update(missing_codes=[999]), EVERYTHING),
+    "instrument missing codes": (
+        lambda s: s["instruments"]["tug"].update(options={"missing_codes": [99]}),
+        EVERYTHING,
+    ),
+    "measure missing codes": (
+        lambda s: s["instruments"]["grip"]["measures"]["grip_kg"].update(missing_codes=[-1]),
+        EVERYTHING,
+    ),
+    "allowed columns": (lambda s: s.update(allow_columns=["initials"]), EVERYTHING),
+    "external data allowed": (lambda s: s.update(allow_external_data=True), EVERYTHING),
     # no change to the analysis: nothing
     "reordered keys": (None, set()),
     "spelled-out defaults": (
         lambda s: s.update(
-            analysis={"primary_visit": "week8", "test_selection": "auto", "alpha": 0.05}
+            analysis={"primary_visit": "week8", "test_selection": "auto", "alpha": 0.05},
+            covariates=[{"name": "age", "type": "numeric"}],
+            missing_codes=[],
+            allow_columns=[],
+            allow_external_data=False,
         ),
+        set(),
+    ),
+    "empty instrument missing codes": (
+        lambda s: s["instruments"]["tug"].update(options={"missing_codes": []}),
         set(),
     ),
 }

@@ -1,4 +1,5 @@
-"""The ``trialflow`` command line: ``trialflow verify results/<study>/provenance.json``."""
+"""The ``trialflow`` command line: ``trialflow verify results/<study>/provenance.json`` and
+``trialflow check-config [config.yaml ...]``."""
 
 from __future__ import annotations
 
@@ -29,7 +30,33 @@ def _parser() -> argparse.ArgumentParser:
         "(default: the run's working directory, two levels above results/<study>/)",
     )
     verify.add_argument("--keep", metavar="DIR", help="rerun in DIR and keep it")
+    check = commands.add_parser(
+        "check-config",
+        help="report every problem of config files, as the workflow does before it runs",
+        description=(
+            "Check config files as the workflow does before it runs (strict YAML, schema, "
+            "cross-field rules; paths relative to the current directory) and print every "
+            "problem. Exit 0 when there is none. Snakemake parses a --configfile before "
+            "trialflow sees it; this names the file, line and column of a YAML syntax error."
+        ),
+    )
+    check.add_argument("configs", nargs="*", default=["config.yaml"], help="default: config.yaml")
+    check.add_argument("--schema", help="default: the schema of this checkout")
     return parser
+
+
+def _check_config(configs: Sequence[str], schema: str | None) -> int:
+    from pathlib import Path
+
+    from trialflow.config_load import check_config, load_schema
+
+    root = Path(__file__).resolve().parents[2]
+    path = Path(schema) if schema else root / "workflow" / "schemas" / "config.schema.yaml"
+    problems = check_config(None, load_schema(path), list(configs))
+    for problem in problems:
+        print(f"- {problem}")
+    print(f"{len(problems)} config problem(s) in {', '.join(configs)}")
+    return 1 if problems else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             keep=args.keep,
             echo=echo,
         )
+    if args.command == "check-config":
+        return _check_config(args.configs, args.schema)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

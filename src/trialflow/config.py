@@ -19,9 +19,18 @@ VisitRole = Literal["baseline", "treatment", "end_of_treatment", "follow_up"]
 TestSelection = Literal["auto", "parametric", "nonparametric"]
 MultiplicityMethod = Literal["holm", "fdr_bh", "none"]
 MultiplicityFamily = Literal["primary_visit", "all_visits", "per_outcome"]
+CovariateType = Literal["numeric", "categorical"]
 
 #: Columns of the analysis data that trialflow makes itself: no covariate may take a name.
 RESERVED_COLUMNS = ("participant_id", "arm", "visit", "week", "outcome", "value", "baseline")
+
+#: Instrument options that validation reads (not passed to the scorer).
+VALIDATION_OPTIONS = ("missing_codes",)
+
+
+def missing_code_list(codes) -> tuple[float, ...]:
+    """Declared missing codes as sorted unique floats (``999`` and ``999.0`` are one code)."""
+    return tuple(sorted({float(code) for code in codes or ()}))
 
 
 @dataclass(frozen=True)
@@ -50,17 +59,32 @@ class InstrumentSpec:
 
     def path(self, data_dir: str | Path) -> Path:
         """The CSV file, or the directory of one-file-per-participant CSVs, for this instrument."""
+        from trialflow.io import find_file  # io reads files; config only names them
+
         data_dir = Path(data_dir)
         if self.file:
             return data_dir / self.file
-        single = data_dir / f"{self.id}.csv"
+        single = find_file(data_dir, f"{self.id}.csv")
         return (
             single if single.exists() or not (data_dir / self.id).is_dir() else data_dir / self.id
         )
 
+    @property
+    def missing_codes(self) -> tuple[float, ...]:
+        """The instrument's own missing codes (option ``missing_codes``)."""
+        return missing_code_list(self.options.get("missing_codes"))
+
+    def column_missing_codes(self) -> dict[str, tuple[float, ...]]:
+        """Missing codes declared for single columns (``measures.<column>.missing_codes``)."""
+        return {
+            column: missing_code_list(spec.get("missing_codes"))
+            for column, spec in (self.measures or {}).items()
+            if spec.get("missing_codes")
+        }
+
     def scorer_options(self) -> dict[str, Any]:
         """Keyword arguments for :func:`trialflow.instruments.score`."""
-        options = dict(self.options)
+        options = {k: v for k, v in self.options.items() if k not in VALIDATION_OPTIONS}
         if self.type == "measures":
             options["measures"] = {k: dict(v) for k, v in (self.measures or {}).items()}
         return options
@@ -94,6 +118,14 @@ class Study:
     covariates: tuple[str, ...] = ()
     analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
     simulated: bool = False
+    #: covariate name -> numeric | categorical (every covariate, defaults filled in)
+    covariate_types: Mapping[str, CovariateType] = field(default_factory=dict)
+    #: values that mean "missing" in every numeric column of the study's files
+    missing_codes: tuple[float, ...] = ()
+    #: roster columns that look identifying but may stay (see trialflow.identifying)
+    allow_columns: tuple[str, ...] = ()
+    #: whether data_dir and instrument files may lie outside the working directory
+    allow_external_data: bool = False
 
     @property
     def reference_arm(self) -> Arm:
@@ -131,11 +163,36 @@ class Study:
             return next(v for v in self.visits if v.id == wanted)
         return self.end_of_treatment or self.visits[-1]
 
+    def covariate_type(self, name: str) -> CovariateType:
+        """How a covariate enters the models: declared, else :func:`default_covariate_type`."""
+        return self.covariate_types.get(name) or default_covariate_type(name)
+
     def visit(self, visit_id: str) -> Visit:
         return next(v for v in self.visits if v.id == visit_id)
 
     def instrument(self, instrument_id: str) -> InstrumentSpec:
         return next(i for i in self.instruments if i.id == instrument_id)
+
+
+def default_covariate_type(name: str) -> CovariateType:
+    """A known roster column's own kind (``sex`` is categorical), else numeric."""
+    from trialflow.roster import ROSTER_COLUMNS
+
+    known = ROSTER_COLUMNS.get(name)
+    return "categorical" if known is not None and known.kind == "categorical" else "numeric"
+
+
+def covariate_entries(raw: Any) -> list[tuple[str, CovariateType]]:
+    """``(name, type)`` of each entry of a ``covariates:`` list: a roster column name, or
+    ``{name: <column>, type: numeric | categorical}``."""
+    entries = []
+    for entry in raw or ():
+        if isinstance(entry, Mapping):
+            name = str(entry["name"])
+            entries.append((name, entry.get("type") or default_covariate_type(name)))
+        else:
+            entries.append((str(entry), default_covariate_type(str(entry))))
+    return entries
 
 
 def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
@@ -144,6 +201,7 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
     multiplicity = Multiplicity(**(analysis.pop("multiplicity", None) or {}))
     if "mmrm_covariance" in analysis:
         analysis["mmrm_covariance"] = tuple(analysis["mmrm_covariance"])
+    covariates = covariate_entries(raw.get("covariates"))
     return Study(
         id=study_id,
         title=raw["title"],
@@ -164,9 +222,13 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
             )
             for instrument_id, spec in raw["instruments"].items()
         ),
-        covariates=tuple(raw.get("covariates") or ()),
+        covariates=tuple(name for name, _ in covariates),
         analysis=AnalysisOptions(multiplicity=multiplicity, **analysis),
         simulated=bool(raw.get("simulated", False)),
+        covariate_types=dict(covariates),
+        missing_codes=missing_code_list(raw.get("missing_codes")),
+        allow_columns=tuple(sorted(set(raw.get("allow_columns") or ()))),
+        allow_external_data=bool(raw.get("allow_external_data", False)),
     )
 
 
@@ -182,11 +244,14 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
     visit), minimal important differences that name no outcome of the study, and covariates
     named like a column trialflow makes itself (:data:`RESERVED_COLUMNS`).
     """
+    from trialflow import config_rules  # the rules of issue 10, kept in their own module
+
     problems = []
     for sid, raw in config["studies"].items():
         key = f"studies.{sid}"
         problems += _design_problems(key, raw)
         problems += _analysis_problems(key, raw)
+        problems += config_rules.study_rule_problems(key, raw)
     return problems
 
 
@@ -219,7 +284,7 @@ def _analysis_problems(key: str, raw: Mapping[str, Any]) -> list[str]:
         problems.append(
             f"{key}.analysis.primary_visit: '{primary}' is not one of the visits {visit_ids}"
         )
-    for i, covariate in enumerate(raw.get("covariates") or ()):
+    for i, (covariate, _) in enumerate(covariate_entries(raw.get("covariates"))):
         if covariate in RESERVED_COLUMNS:
             problems.append(
                 f"{key}.covariates[{i}]: '{covariate}' is a column trialflow makes itself "
@@ -228,8 +293,8 @@ def _analysis_problems(key: str, raw: Mapping[str, Any]) -> list[str]:
     mid = analysis.get("minimal_important_difference") or {}
     try:
         known = study_outcome_ids(raw)
-    except ValueError as err:  # an instrument's options are wrong: say so, check MIDs later
-        return [*problems, f"{key}.instruments: {err}"]
+    except ValueError:  # an instrument's options are wrong: config_rules names the key
+        return problems
     for outcome in mid:
         if outcome not in known:
             problems.append(
@@ -251,7 +316,9 @@ def study_outcome_ids(raw: Mapping[str, Any]) -> list[str]:
 
     ids = []
     for instrument_id, spec in raw["instruments"].items():
-        options = dict(spec.get("options") or {})
+        options = {
+            k: v for k, v in (spec.get("options") or {}).items() if k not in VALIDATION_OPTIONS
+        }
         if spec["type"] == "measures":
             options["measures"] = {k: dict(v) for k, v in (spec.get("measures") or {}).items()}
         scores = instruments.outcomes(spec["type"], **options)["score"]

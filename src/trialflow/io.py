@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from trialflow.errors import InputError, InputProblem
+from trialflow.rawcsv import parse_csv_bytes, read_csv_file
+from trialflow.safe_text import spreadsheet_safe_frame
 
 if TYPE_CHECKING:
     from trialflow.config import Study
@@ -18,12 +20,26 @@ if TYPE_CHECKING:
 #: Columns added to every frame read from a CSV, so problems can name the file and line.
 SOURCE_COLUMNS = ("source_file", "source_row")
 
-# Only an empty cell (or the usual spellings of "not available") is missing; "None" or "n/a"
-# typed into a questionnaire cell is a value and is reported if it is not an allowed answer.
-_MISSING = ["", "NA", "NaN", "nan"]
-
 #: the roster's file name inside a study's ``data_dir``
 ROSTER_FILE = "participants.csv"
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file of an instrument folder that is not read, and why (shown in data_quality.csv)."""
+
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """One raw input as read: its text frame (None if no file of it could be read as a
+    table), the problems found, and the files of a folder that were skipped."""
+
+    frame: pd.DataFrame | None
+    problems: list[InputProblem]
+    skipped: list[SkippedFile] = field(default_factory=list)
 
 
 def raw_input_paths(study: Study) -> dict[str, Path]:
@@ -33,15 +49,59 @@ def raw_input_paths(study: Study) -> dict[str, Path]:
     (relative to the working directory unless absolute).
     """
     data_dir = Path(study.data_dir)
-    paths = {"participants": data_dir / ROSTER_FILE}
+    paths = {"participants": find_file(data_dir, ROSTER_FILE)}
     for spec in study.instruments:
         paths[spec.id] = spec.path(data_dir)
     return paths
 
 
+def find_file(folder: Path, name: str) -> Path:
+    """``folder / name``, or the one file of ``folder`` whose name differs only in case
+    (``PARTICIPANTS.CSV`` from a Windows export); ``folder / name`` when there is none."""
+    exact = folder / name
+    if exact.exists() or not folder.is_dir():
+        return exact
+    matches = sorted(p for p in folder.iterdir() if p.name.lower() == name.lower())
+    return matches[0] if len(matches) == 1 else exact
+
+
+def select_folder_files(path: str | Path) -> tuple[list[Path], list[SkippedFile]]:
+    """Which files of an instrument folder are read, in the order they are concatenated.
+
+    The one rule for the reader and the input hashes (provenance, rerun decisions): files
+    directly in the folder whose extension is ``.csv`` in any case (``K0007.CSV``), in name
+    order. Skipped, with the reason: Excel and LibreOffice lock files (``~$K0005.csv``,
+    ``.~lock.K0005.csv#``), other hidden files, sub-folders and files of other types.
+    """
+    files, skipped = [], []
+    for entry in sorted(Path(path).iterdir(), key=lambda p: p.name):
+        reason = _skip_reason(entry)
+        if reason is None:
+            files.append(entry)
+        else:
+            skipped.append(SkippedFile(entry, reason))
+    return files, skipped
+
+
+def _skip_reason(entry: Path) -> str | None:
+    name = entry.name
+    if name.startswith("~$"):
+        return "an Excel lock file (the file is open in Excel), not data"
+    if name.startswith(".~lock."):
+        return "a LibreOffice lock file (the file is open in LibreOffice), not data"
+    if name.startswith("."):
+        return "a hidden file"
+    if entry.is_dir():
+        return "a sub-folder (only the files directly in the folder are read)"
+    if entry.suffix.lower() != ".csv":
+        return "not a .csv file"
+    return None
+
+
 def instrument_files(path: str | Path) -> list[Path]:
-    """The files an instrument directory contributes, in the order they are concatenated."""
-    return sorted(Path(path).glob("*.csv"))
+    """The files an instrument directory contributes, in the order they are concatenated
+    (:func:`select_folder_files`)."""
+    return select_folder_files(path)[0]
 
 
 def raw_input_files(study: Study) -> list[Path]:
@@ -52,65 +112,61 @@ def raw_input_files(study: Study) -> list[Path]:
     return files
 
 
-def read_csv_input(path: str | Path) -> pd.DataFrame:
-    """Read one raw CSV, or a directory of CSVs with the same columns, as text.
+def read_raw_input(path: str | Path) -> RawInput:
+    """Read one raw CSV, or a folder of CSVs with the same header, as text, without raising.
 
     Every cell is read as a string (or missing), so validation can report the value exactly
     as it was typed. Two columns are added: ``source_file`` (the path as given) and
-    ``source_row`` (1-based line number, header = line 1).
-
-    Parameters
-    ----------
-    path : str or Path
-        A ``.csv`` file, or a directory whose ``*.csv`` files are concatenated in name order
-        (one-file-per-participant device exports).
-
-    Returns
-    -------
-    pandas.DataFrame
+    ``source_row`` (the line on which the record starts, header = line 1). See
+    :mod:`trialflow.rawcsv` for the structural checks.
     """
     path = Path(path)
     if path.is_dir():
-        files = instrument_files(path)
-        if not files:
-            raise InputError([InputProblem(str(path), None, None, None, "at least one .csv file")])
-        frame = _read_alike(files)
-        if frame is not None:
-            return frame
-        frames = [_read_one(file) for file in files]
-        columns = list(frames[0].columns)
-        problems = [
-            InputProblem(
-                str(file),
-                1,
-                None,
-                ",".join(c for c in f.columns if c not in SOURCE_COLUMNS),
-                "the same header as " + str(files[0]),
-            )
-            for file, f in zip(files, frames, strict=True)
-            if list(f.columns) != columns
-        ]
-        if problems:
-            raise InputError(problems)
-        return pd.concat(frames, ignore_index=True)
+        return _read_folder(path)
     if not path.is_file():
-        raise InputError([InputProblem(str(path), None, None, None, "an existing CSV file")])
-    return _read_one(path)
+        what = "an existing CSV file" + _near_miss(path)
+        return RawInput(None, [InputProblem(str(path), None, None, None, what)])
+    read = read_csv_file(path)
+    return RawInput(read.frame, read.problems)
 
 
-def _read_one(path: Path) -> pd.DataFrame:
-    frame = _parse(path)
-    frame["source_file"] = str(path)
-    frame["source_row"] = range(2, len(frame) + 2)
-    return frame
+def _near_miss(path: Path) -> str:
+    folder = path.parent
+    if not folder.is_dir():
+        return f" (the folder {folder} does not exist either)"
+    stem = path.stem.lower()
+    near = sorted(p.name for p in folder.iterdir() if p.stem.lower() == stem)
+    return f" (found {', '.join(near)})" if near else ""
 
 
-def _parse(source) -> pd.DataFrame:
-    frame = pd.read_csv(
-        source, dtype=str, keep_default_na=False, na_values=_MISSING, skipinitialspace=True
-    )
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.apply(lambda col: col.str.strip())
+def _read_folder(path: Path) -> RawInput:
+    files, skipped = select_folder_files(path)
+    if not files:
+        expected = "at least one .csv file in the folder"
+        if skipped:
+            expected += " (skipped: " + ", ".join(s.path.name for s in skipped) + ")"
+        return RawInput(None, [InputProblem(str(path), None, None, None, expected)], skipped)
+    alike = _read_alike(files)
+    if alike is not None:
+        return RawInput(alike, [], skipped)
+    problems: list[InputProblem] = []
+    frames: list[tuple[Path, pd.DataFrame]] = []
+    for file in files:
+        read = read_csv_file(file)
+        problems += read.problems
+        if read.frame is not None:
+            frames.append((file, read.frame))
+    if not frames:
+        return RawInput(None, problems, skipped)
+    first, columns = frames[0][0], list(frames[0][1].columns)
+    for file, frame in frames[1:]:
+        if list(frame.columns) != columns:
+            header = ",".join(c for c in frame.columns if c not in SOURCE_COLUMNS)
+            problems.append(
+                InputProblem(str(file), 1, None, header, "the same header as " + str(first))
+            )
+    same = [frame for _, frame in frames if list(frame.columns) == columns]
+    return RawInput(pd.concat(same, ignore_index=True), problems, skipped)
 
 
 # What the one-parse shortcut cannot split back into files: a quote may hide a line break, a
@@ -119,13 +175,13 @@ _NOT_ONE_ROW_PER_LINE = re.compile(rb'"|\r(?!\n)|(?:^|\n)[ \t]*\r?\n')
 
 
 def _read_alike(files: list[Path]) -> pd.DataFrame | None:
-    """A directory of CSVs (one per participant, say) read with one parse instead of one per
+    """A folder of CSVs (one per participant, say) read with one parse instead of one per
     file: the same frame as reading each file and concatenating, or None when the files are
-    not plain enough to be sure (then they are read one by one, with the usual messages).
+    not plain enough to be sure, or hold any problem (then they are read one by one, and
+    every problem is reported with its own file and line).
 
     Plain: the same header line in every file, and one data row per line (no quotes, blank
-    lines or lone carriage returns, no more fields than the header), each file ending in a
-    line break.
+    lines or lone carriage returns), each file ending in a line break.
     """
     contents = [file.read_bytes() for file in files]
     header = contents[0].partition(b"\n")[0] + b"\n"
@@ -139,33 +195,44 @@ def _read_alike(files: list[Path]) -> pd.DataFrame | None:
         if not body or _NOT_ONE_ROW_PER_LINE.search(body):
             return None
         bodies.append(body)
+    read = parse_csv_bytes(header + b"".join(bodies), str(files[0]))
     rows = np.array([body.count(b"\n") for body in bodies])
-    joined = b"".join(bodies)
-    # a line with more fields than the header makes pandas take the first column as the index
-    # of that file: leave such files to the file-by-file reading
-    characters = np.frombuffer(joined, dtype=np.uint8)
-    commas = np.flatnonzero(characters == ord(","))
-    line_ends = np.flatnonzero(characters == ord("\n"))
-    if np.diff(np.searchsorted(commas, line_ends), prepend=0).max() > header.count(b","):
+    if read.problems or read.frame is None or len(read.frame) != rows.sum():
         return None
-    try:
-        frame = _parse(io.BytesIO(header + joined))
-    except (pd.errors.ParserError, UnicodeDecodeError):
-        return None  # a malformed file: let the file-by-file reading report it
-    if len(frame) != rows.sum():
-        return None
+    frame = read.frame
     frame["source_file"] = pd.array(np.repeat([str(file) for file in files], rows), dtype="str")
     # 2, 3, ... within each file (header = line 1)
     starts = np.repeat(np.cumsum(rows) - rows, rows)
-    frame["source_row"] = np.arange(len(frame)) - starts + 2
+    frame["source_row"] = (np.arange(len(frame)) - starts + 2).astype("int64")
     return frame
 
 
+def read_csv_input(path: str | Path) -> pd.DataFrame:
+    """Read one raw CSV, or a directory of CSVs with the same columns, as text.
+
+    As :func:`read_raw_input`, but raising.
+
+    Raises
+    ------
+    trialflow.errors.InputError
+        Listing every problem found.
+    """
+    read = read_raw_input(path)
+    if read.problems or read.frame is None:
+        raise InputError(read.problems)
+    return read.frame
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a CSV that is byte-identical for identical data: full precision, ``\\n`` endings."""
+    """Write a CSV that is byte-identical for identical data: full precision, ``\\n`` endings.
+
+    Text cells a spreadsheet would run as a formula get a leading ``'``
+    (:func:`trialflow.safe_text.spreadsheet_safe_frame`); numbers never do.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    safe = spreadsheet_safe_frame(frame)
+    safe.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
 
 
 def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:

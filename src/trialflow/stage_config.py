@@ -30,11 +30,21 @@ from dataclasses import replace
 from typing import Any
 
 from trialflow import instruments
-from trialflow.config import Study, study_from_mapping
+from trialflow.config import Study, missing_code_list, study_from_mapping
 
 #: top-level study keys each stage reads; ``report`` reads everything
 STAGE_KEYS: dict[str, tuple[str, ...]] = {
-    "validate": ("design", "data_dir", "arms", "visits", "instruments", "covariates"),
+    "validate": (
+        "design",
+        "data_dir",
+        "arms",
+        "visits",
+        "instruments",
+        "covariates",
+        "missing_codes",
+        "allow_columns",
+        "allow_external_data",
+    ),
     "score": ("design", "arms", "visits", "instruments"),
     "assemble": ("design", "arms", "visits", "covariates"),
     "describe": ("design", "arms", "visits"),
@@ -48,6 +58,9 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
         "visits",
         "instruments",
         "covariates",
+        "missing_codes",
+        "allow_columns",
+        "allow_external_data",
         "analysis",
     ),
 }
@@ -136,7 +149,12 @@ def resolved_study(study: Study) -> dict[str, Any]:
             {"id": v.id, "label": v.label, "week": v.week, "role": v.role} for v in study.visits
         ],
         "instruments": {spec.id: _resolved_instrument(spec) for spec in study.instruments},
-        "covariates": list(study.covariates),
+        "covariates": [
+            {"name": name, "type": study.covariate_type(name)} for name in study.covariates
+        ],
+        "missing_codes": [_number(code) for code in study.missing_codes],
+        "allow_columns": list(study.allow_columns),
+        "allow_external_data": study.allow_external_data,
         "analysis": {
             "test_selection": analysis.test_selection,
             "alpha": analysis.alpha,
@@ -153,16 +171,31 @@ def resolved_study(study: Study) -> dict[str, Any]:
     }
 
 
+def _number(value: float) -> int | float:
+    """A number in one canonical form: ``999`` for 999.0, so equal codes give equal text."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
 def _resolved_instrument(spec) -> dict[str, Any]:
     scorer = instruments.instrument(spec.type)
     options = scorer.resolve_options(spec.scorer_options())
     options.pop("measures", None)  # declared beside the options in the config
+    if spec.missing_codes:  # an empty list and none mean the same: leave it out
+        options["missing_codes"] = [_number(code) for code in spec.missing_codes]
     entry: dict[str, Any] = {"type": spec.type, "options": options}
     if spec.file:
         entry["file"] = spec.file
     if spec.measures is not None:
-        entry["measures"] = {k: dict(v) for k, v in spec.measures.items()}
+        entry["measures"] = {k: _resolved_measure(v) for k, v in spec.measures.items()}
     return entry
+
+
+def _resolved_measure(measure: Mapping[str, Any]) -> dict[str, Any]:
+    measure = dict(measure)
+    codes = measure.pop("missing_codes", None)
+    if codes:
+        measure["missing_codes"] = [_number(code) for code in missing_code_list(codes)]
+    return measure
 
 
 def study_slice(study: Study, stage: str) -> dict[str, Any]:

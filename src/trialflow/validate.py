@@ -2,13 +2,18 @@
 
 Checks here are the ones that do not depend on an instrument's content: required columns,
 participant ids known to the roster, declared visits, one row per participant and visit,
-numbers where numbers are expected. Item content (allowed answers) is checked by each
-instrument's own ``check_items``; both kinds of problems are collected and raised together.
+numbers where numbers are expected (finite ones), typed covariates, no identifying roster
+column unless allowed. Declared missing codes are blanked first and counted. Item content
+(allowed answers) is checked by each instrument's own ``check_items``, on the text as typed,
+so messages echo what the cell held. All problems of all files are raised together.
 """
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,11 +21,34 @@ import pandas as pd
 from trialflow import instruments
 from trialflow.config import InstrumentSpec, Study
 from trialflow.errors import InputError, InputProblem
-from trialflow.io import SOURCE_COLUMNS
+from trialflow.identifying import identifying_reason
+from trialflow.io import (
+    SOURCE_COLUMNS,
+    RawInput,
+    raw_input_files,
+    raw_input_paths,
+    read_raw_input,
+)
+from trialflow.missing_codes import blank_missing_codes, possible_missing_codes
+from trialflow.quality import data_quality
 from trialflow.roster import ROSTER_COLUMNS
+
+__all__ = [
+    "ValidatedStudy",
+    "data_quality",
+    "output_label",
+    "read_study_inputs",
+    "required_roster_columns",
+    "validate_inputs",
+    "validate_instrument",
+    "validate_participants",
+    "validate_study",
+    "with_output_labels",
+]
 
 # Roster columns trialflow knows are checked against trialflow.roster.ROSTER_COLUMNS.
 # Anything else is kept as is (a covariate, say) and checked only if the config names it.
+_ID_COLUMNS = ("participant_id", "arm", "last_visit", "withdrawal_reason")
 
 
 @dataclass(frozen=True)
@@ -30,6 +58,14 @@ class ValidatedStudy:
     participants: pd.DataFrame
     instruments: dict[str, pd.DataFrame]
     quality: pd.DataFrame
+
+
+@dataclass
+class _Found:
+    """What a check found: problems (errors) and data-quality findings (rows)."""
+
+    problems: list[InputProblem]
+    findings: list[dict]
 
 
 def _where(frame: pd.DataFrame, index) -> tuple[str, int]:
@@ -43,13 +79,15 @@ def _file_of(frame: pd.DataFrame, fallback: str) -> str:
 def _to_numbers(
     frame: pd.DataFrame, column: str, expected: str, problems: list[InputProblem]
 ) -> pd.Series:
-    """Convert a text column to floats; every non-blank cell that is not a number is a problem."""
+    """Convert a text column to floats; every non-blank cell that is not a finite number is a
+    problem (``inf``, ``1e999``), echoed as typed, and becomes NaN."""
     text = frame[column]
-    numbers = _parsed(text)
-    for index in frame.index[text.notna() & numbers.isna()]:
+    numbers = _parsed(text).astype(float)
+    infinite = np.isinf(numbers.to_numpy())
+    for index in frame.index[(text.notna() & numbers.isna()).to_numpy() | infinite]:
         file, row = _where(frame, index)
         problems.append(InputProblem(file, row, column, text.at[index], expected))
-    return numbers.astype(float)
+    return numbers.where(~infinite)
 
 
 def _parsed(text: pd.Series) -> pd.Series:
@@ -101,26 +139,35 @@ def _check_allowed(
         )
 
 
+# ------------------------------------------------------------------------------ the roster
+
+
 def validate_participants(
-    raw: pd.DataFrame, study: Study, required_columns: set[str] | None = None
+    raw: pd.DataFrame,
+    study: Study,
+    required_columns: set[str] | None = None,
+    findings: list[dict] | None = None,
 ) -> tuple[pd.DataFrame, list[InputProblem]]:
     """Check and type the roster (``participants.csv``).
 
     Parameters
     ----------
     raw : pandas.DataFrame
-        The roster as read by :func:`trialflow.io.read_csv_input` (text cells).
+        The roster as read by :func:`trialflow.io.read_raw_input` (text cells).
     study : Study
     required_columns : set of str, optional
         Roster columns the study's instruments and covariates need (e.g. ``height_cm``).
+    findings : list of dict, optional
+        Receives the data-quality findings (missing codes, possible missing codes).
 
     Returns
     -------
     participants : pandas.DataFrame
-        Numeric columns as floats, source columns kept.
+        Numeric columns as floats, categorical covariates as text, source columns kept.
     problems : list of InputProblem
     """
-    problems: list[InputProblem] = []
+    found = _Found([], findings if findings is not None else [])
+    problems = found.problems
     frame = raw.copy()
     file = _file_of(frame, f"{study.data_dir}/participants.csv")
     if "arm" not in frame.columns and len(study.arms) == 1:
@@ -128,6 +175,7 @@ def validate_participants(
     required = {"participant_id", "arm"} | set(required_columns or ())
     for column in sorted(required - set(frame.columns)):
         problems.append(InputProblem(file, 1, column, None, f"a column named '{column}'"))
+    problems += _identifying_columns(frame, study, file)
     if "participant_id" not in frame.columns or "arm" not in frame.columns:
         return frame, problems
 
@@ -143,16 +191,50 @@ def validate_participants(
             )
         )
     _check_allowed(frame, "arm", study.arm_ids, problems, required=True)
+    checked = [c for c in frame.columns if c in ROSTER_COLUMNS or c in study.covariates]
+    frame, coded = blank_missing_codes(
+        frame, dict.fromkeys(checked, study.missing_codes), instrument="participants", file=file
+    )
+    found.findings.extend(coded)
     _check_known_roster_columns(frame, required, problems, kind="categorical")
     if "last_visit" in frame.columns:
         _check_allowed(frame, "last_visit", study.visit_ids, problems, required=False)
     _check_known_roster_columns(frame, required, problems, kind="numeric")
+    numeric = [c for c, rule in ROSTER_COLUMNS.items() if rule.kind == "numeric"]
     for covariate in study.covariates:
         if covariate in frame.columns and covariate not in ROSTER_COLUMNS:
-            numbers = pd.to_numeric(frame[covariate], errors="coerce")
-            if numbers.notna().sum() == frame[covariate].notna().sum():
-                frame[covariate] = numbers.astype(float)  # numeric covariate; else a factor
+            if study.covariate_type(covariate) == "numeric":
+                expected = (
+                    f"a number (the covariate '{covariate}' is numeric; if it holds "
+                    f"categories, declare it as {{name: {covariate}, type: categorical}})"
+                )
+                frame[covariate] = _to_numbers(frame, covariate, expected, problems)
+                numeric.append(covariate)
+    found.findings.extend(
+        possible_missing_codes(frame, numeric, instrument="participants", file=file)
+    )
     return frame, problems
+
+
+def _identifying_columns(frame: pd.DataFrame, study: Study, file: str) -> list[InputProblem]:
+    problems = []
+    for column in frame.columns:
+        if column in SOURCE_COLUMNS or column in _ID_COLUMNS or column in study.allow_columns:
+            continue
+        reason = identifying_reason(str(column))
+        if reason is not None:
+            problems.append(
+                InputProblem(
+                    file,
+                    1,
+                    column,
+                    None,
+                    f"no column that identifies a person; '{column}' looks like {reason}: "
+                    "remove it from the file (trialflow never needs it), or list it under "
+                    "allow_columns in the study config if it must stay",
+                )
+            )
+    return problems
 
 
 def _check_known_roster_columns(
@@ -176,15 +258,71 @@ def _check_known_roster_columns(
         frame[column] = numbers
 
 
+# ----------------------------------------------------------------------------- instruments
+
+
 def validate_instrument(
-    raw: pd.DataFrame, spec: InstrumentSpec, study: Study, participant_ids: set[str]
+    raw: pd.DataFrame,
+    spec: InstrumentSpec,
+    study: Study,
+    participant_ids: set[str] | None,
+    findings: list[dict] | None = None,
 ) -> tuple[pd.DataFrame, list[InputProblem]]:
-    """Check and type one instrument's item frame; returns the typed frame and its problems."""
+    """Check and type one instrument's item frame; returns the typed frame and its problems.
+
+    ``participant_ids`` None skips the roster check (the roster could not be read);
+    ``findings`` receives the data-quality findings.
+    """
     problems: list[InputProblem] = []
+    findings = findings if findings is not None else []
     frame = raw.copy()
     file = _file_of(frame, str(spec.path(study.data_dir)))
     options = spec.scorer_options()
     item_table = instruments.items(spec.type, **options)
+    problems += _column_problems(frame, item_table, file)
+    if problems:
+        return frame, problems
+    problems += _row_key_problems(frame, study, participant_ids)
+
+    coded_columns = item_table.loc[item_table["kind"] != "text", "column"]
+    per_column = spec.column_missing_codes()
+    codes = {
+        c: tuple({*study.missing_codes, *spec.missing_codes, *per_column.get(c, ())})
+        for c in coded_columns
+    }
+    label = str(spec.path(study.data_dir))
+    frame, coded = blank_missing_codes(frame, codes, instrument=spec.id, file=label)
+    findings.extend(coded)
+
+    numeric_items = []
+    for item in item_table.itertuples(index=False):
+        if item.column not in frame.columns or not _numeric_item(item):
+            continue
+        numeric_items.append(item.column)
+        _to_numbers(frame, item.column, _describe(item), problems)
+    if not problems:  # on the text as typed, so messages echo the cell, not a parsed 7.0
+        problems.extend(instruments.check_items(spec.type, frame, **options))
+    for column in numeric_items:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    measured = list(item_table.loc[item_table["kind"] == "numeric", "column"])
+    findings.extend(possible_missing_codes(frame, measured, instrument=spec.id, file=label))
+    return frame, problems
+
+
+def _numeric_item(item) -> bool:
+    responses = item.responses
+    numeric_responses = responses is None or all(
+        isinstance(r, int | float | np.integer | np.floating) for r in responses
+    )
+    return item.kind != "text" and numeric_responses
+
+
+def _column_problems(
+    frame: pd.DataFrame, item_table: pd.DataFrame, file: str
+) -> list[InputProblem]:
+    from trialflow.config_rules import did_you_mean
+
+    problems = []
     known = {"participant_id", "visit", *item_table["column"], *SOURCE_COLUMNS}
     required = ["participant_id", "visit", *item_table.loc[item_table["required"], "column"]]
     for column in required:
@@ -192,14 +330,26 @@ def validate_instrument(
             problems.append(InputProblem(file, 1, column, None, f"a column named '{column}'"))
     for column in frame.columns:
         if column not in known:
-            expected = "one of the instrument's columns: " + ", ".join(item_table["column"])
+            expected = (
+                "one of the instrument's columns"
+                + did_you_mean(column, sorted(known - set(SOURCE_COLUMNS)))
+                + ": "
+                + ", ".join(item_table["column"])
+            )
             problems.append(InputProblem(file, 1, column, column, expected))
-    if problems:
-        return frame, problems
+    return problems
 
+
+def _row_key_problems(
+    frame: pd.DataFrame, study: Study, participant_ids: set[str] | None
+) -> list[InputProblem]:
+    problems: list[InputProblem] = []
     ids = frame["participant_id"]
-    # as plain objects: pandas checks membership in a set of Arrow strings one by one
-    for index in frame.index[ids.isna() | ~ids.astype(object).isin(participant_ids)]:
+    unknown = ids.isna()
+    if participant_ids is not None:
+        # as plain objects: pandas checks membership in a set of Arrow strings one by one
+        unknown |= ~ids.astype(object).isin(participant_ids)
+    for index in frame.index[unknown]:
         problems.append(
             InputProblem(
                 *_where(frame, index),
@@ -219,21 +369,7 @@ def validate_instrument(
                 f"one row per participant and visit ({ids.at[index]} appears twice)",
             )
         )
-
-    for item in item_table.itertuples(index=False):
-        if item.column not in frame.columns:
-            continue
-        responses = item.responses
-        numeric_responses = responses is None or all(
-            isinstance(r, int | float | np.integer | np.floating) for r in responses
-        )
-        if item.kind == "text" or not numeric_responses:
-            continue  # categorical text answers are checked against responses by check_items
-        frame[item.column] = _to_numbers(frame, item.column, _describe(item), problems)
-
-    if not problems:
-        problems.extend(instruments.check_items(spec.type, frame, **options))
-    return frame, problems
+    return problems
 
 
 def _describe(item) -> str:
@@ -243,7 +379,7 @@ def _describe(item) -> str:
         )
     if np.isfinite(item.min) and np.isfinite(item.max):
         return f"a number from {item.min:g} to {item.max:g}"
-    return "a number"
+    return "a finite number"
 
 
 def required_roster_columns(study: Study) -> set[str]:
@@ -254,8 +390,15 @@ def required_roster_columns(study: Study) -> set[str]:
     return needed
 
 
+# ---------------------------------------------------------------------------- whole study
+
+
 def validate_study(
-    study: Study, participants_raw: pd.DataFrame, instrument_raw: dict[str, pd.DataFrame]
+    study: Study,
+    participants_raw: pd.DataFrame,
+    instrument_raw: dict[str, pd.DataFrame],
+    *,
+    findings: list[dict] | None = None,
 ) -> ValidatedStudy:
     """Validate a whole study, raising one :class:`InputError` that lists every problem.
 
@@ -263,45 +406,147 @@ def validate_study(
     ----------
     study : Study
     participants_raw : pandas.DataFrame
-        ``participants.csv`` as read by :func:`trialflow.io.read_csv_input`.
+        ``participants.csv`` as read by :func:`trialflow.io.read_raw_input`.
     instrument_raw : dict of str to pandas.DataFrame
-        Instrument id to its CSV(s) as read by :func:`trialflow.io.read_csv_input`.
+        Instrument id to its CSV(s) as read by :func:`trialflow.io.read_raw_input`.
+    findings : list of dict, optional
+        Findings found while reading (skipped files), put into the quality table.
     """
-    participants, problems = validate_participants(
-        participants_raw, study, required_roster_columns(study)
+    found = _Found([], list(findings or ()))
+    frames = _validate_frames(study, participants_raw, instrument_raw, found)
+    if found.problems:
+        raise InputError(found.problems)
+    participants = frames.pop("participants")
+    quality = data_quality(study, participants, frames, found.findings)
+    return ValidatedStudy(participants, frames, quality)
+
+
+def with_output_labels(validated: ValidatedStudy, study: Study) -> ValidatedStudy:
+    """The validated study with every file named by :func:`output_label` (``source_file``
+    and the quality table's ``file``), as the outputs record it."""
+
+    def relabel(column: pd.Series) -> pd.Series:
+        labels = {f: output_label(f, study) for f in column.dropna().unique() if f != ""}
+        if all(key == value for key, value in labels.items()):
+            return column  # inside the working directory: as read
+        return column.map(lambda f: labels.get(f, f)).astype(column.dtype)
+
+    def sources(frame: pd.DataFrame) -> pd.DataFrame:
+        if "source_file" not in frame.columns:
+            return frame
+        return frame.assign(source_file=relabel(frame["source_file"]))
+
+    quality = validated.quality.assign(file=relabel(validated.quality["file"]))
+    return ValidatedStudy(
+        sources(validated.participants),
+        {k: sources(v) for k, v in validated.instruments.items()},
+        quality,
     )
-    participant_ids = set(participants.get("participant_id", pd.Series(dtype=str)).dropna())
+
+
+def _validate_frames(
+    study: Study,
+    participants_raw: pd.DataFrame | None,
+    instrument_raw: dict[str, pd.DataFrame | None],
+    found: _Found,
+) -> dict[str, pd.DataFrame]:
     frames: dict[str, pd.DataFrame] = {}
+    participant_ids = None
+    if participants_raw is not None:
+        participants, problems = validate_participants(
+            participants_raw, study, required_roster_columns(study), found.findings
+        )
+        found.problems.extend(problems)
+        frames["participants"] = participants
+        if "participant_id" in participants.columns:
+            participant_ids = set(participants["participant_id"].dropna())
     for spec in study.instruments:
-        frame, found = validate_instrument(instrument_raw[spec.id], spec, study, participant_ids)
+        raw = instrument_raw.get(spec.id)
+        if raw is None:
+            continue
+        frame, problems = validate_instrument(raw, spec, study, participant_ids, found.findings)
         frames[spec.id] = frame
-        problems.extend(found)
-    if problems:
-        raise InputError(problems)
-    return ValidatedStudy(participants, frames, data_quality(study, participants, frames))
+        found.problems.extend(problems)
+    return frames
 
 
-def data_quality(
-    study: Study, participants: pd.DataFrame, frames: dict[str, pd.DataFrame]
-) -> pd.DataFrame:
-    """Per instrument and visit: participants expected and seen, rows, and blank cells."""
-    expected = participants.groupby("arm").size()
-    rows = []
-    for instrument_id, frame in frames.items():
-        values = frame.drop(columns=["participant_id", "visit", *SOURCE_COLUMNS])
-        for visit in study.visit_ids:
-            in_visit = frame["visit"] == visit
-            cells = values[in_visit.to_numpy()]
-            rows.append(
+def output_label(path: str | Path, study: Study, root: str | Path | None = None) -> str:
+    """How outputs name a raw file: relative to the working directory; for data outside it
+    (``allow_external_data``), relative to the data directory, after ``<data_dir>/``, so
+    that only ``provenance.json`` records absolute paths."""
+    root = Path(root if root is not None else Path.cwd())
+    absolute = Path(os.path.abspath(Path(root, path)))
+    if absolute.is_relative_to(Path(os.path.abspath(root))):
+        return absolute.relative_to(Path(os.path.abspath(root))).as_posix()
+    data_dir = Path(os.path.abspath(Path(root, study.data_dir)))
+    if absolute.is_relative_to(data_dir):
+        return "<data_dir>/" + absolute.relative_to(data_dir).as_posix()
+    return "<external>/" + absolute.name
+
+
+def read_study_inputs(study: Study) -> tuple[dict[str, RawInput], list[InputProblem]]:
+    """Read the roster and every instrument of a study without raising.
+
+    Returns every input as read (:class:`~trialflow.io.RawInput`, keyed ``participants`` and
+    instrument ids) and the problems with where the files are: a file of an instrument
+    folder that resolves (through a symlink) outside the working directory without
+    ``allow_external_data``.
+    """
+    inputs = {name: read_raw_input(path) for name, path in raw_input_paths(study).items()}
+    problems: list[InputProblem] = []
+    if not study.allow_external_data:
+        root = Path(os.path.realpath(Path.cwd()))
+        for file in raw_input_files(study):
+            target = Path(os.path.realpath(file))
+            if file.exists() and not target.is_relative_to(root):
+                problems.append(
+                    InputProblem(
+                        str(file),
+                        None,
+                        None,
+                        None,
+                        f"a file inside the working directory; it links to {target}, outside "
+                        "it (set allow_external_data: true in the study to read it)",
+                    )
+                )
+    return inputs, problems
+
+
+def validate_inputs(study: Study) -> ValidatedStudy:
+    """Read and validate every raw input of a study, raising one :class:`InputError` that
+    lists every problem of every file (reading and content alike).
+
+    Returns
+    -------
+    ValidatedStudy
+        Its quality table lists, besides the counts, the files of instrument folders that
+        were skipped and why.
+    """
+    inputs, problems = read_study_inputs(study)
+    found = _Found(list(problems), [])
+    for name, read in inputs.items():
+        found.problems.extend(read.problems)
+        for skipped in read.skipped:
+            found.findings.append(
                 {
-                    "instrument": instrument_id,
-                    "visit": visit,
-                    "participants_in_roster": int(expected.sum()),
-                    "rows": int(in_visit.sum()),
-                    "columns": int(values.shape[1]),
-                    "blank_cells": int(cells.isna().sum().sum()),
-                    "rows_with_blanks": int(cells.isna().any(axis=1).sum()),
-                    "files": int(frame.loc[in_visit, "source_file"].nunique()),
+                    "instrument": name,
+                    "visit": "",
+                    "finding": "skipped_file",
+                    "file": output_label(skipped.path, study),
+                    "column": "",
+                    "value": skipped.path.name,
+                    "count": math.nan,
+                    "detail": f"not read: {skipped.reason}",
                 }
             )
-    return pd.DataFrame(rows)
+    frames = _validate_frames(
+        study,
+        inputs["participants"].frame,
+        {spec.id: inputs[spec.id].frame for spec in study.instruments},
+        found,
+    )
+    if found.problems or "participants" not in frames:
+        raise InputError(found.problems)
+    participants = frames.pop("participants")
+    quality = data_quality(study, participants, frames, found.findings)
+    return ValidatedStudy(participants, frames, quality)

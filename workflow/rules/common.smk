@@ -6,14 +6,13 @@ import sys
 
 from snakemake.utils import validate
 
-from trialflow.config import config_problems, studies_from_config
+from trialflow.config import studies_from_config
+from trialflow.input_gate import exit_on_input_problems
 from trialflow.provenance import COMMAND_VARIABLE, input_records
 from trialflow.stage_config import canonical_json, stage_params
 
+# The Snakefile has reported every config problem already; this fills the schema's defaults.
 validate(config, schema="../schemas/config.schema.yaml")
-_problems = config_problems(config)
-if _problems:
-    raise ValueError("Invalid config:\n  " + "\n  ".join(_problems))
 
 STUDIES = studies_from_config(config)
 ENV = "../envs/trialflow.yaml"
@@ -41,6 +40,11 @@ def study_config(stage):
 @functools.cache
 def _input_hashes(study_id):
     return canonical_json(input_records(STUDIES[study_id]))
+
+
+# Bad inputs stop the run here, before any job starts: Snakemake removes a job's outputs
+# before running it, so a failing validate job would lose the earlier results.
+exit_on_input_problems(STUDIES, _input_hashes)
 
 
 def raw_input_hashes(wildcards):

@@ -43,6 +43,7 @@ rule score:
 rule assemble:
     input:
         scores=rules.score.output.scores,
+        outcomes=rules.score.output.outcomes,
         validated=rules.validate.output.validated,
     output:
         analysis="data/processed/{study}/analysis.parquet",

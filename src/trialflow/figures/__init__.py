@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from trialflow.config import Study
@@ -24,6 +25,7 @@ from .plots import (
     change_figure,
     consort_figure,
     forest_figure,
+    no_data_figure,
     qq_figure,
     strip_offsets,
     trajectory_figure,
@@ -188,17 +190,13 @@ def write_study_figures(
     paths: list[Path] = []
     records = figure_records(study, analysis, outcomes)
     for record in records:
-        if record.kind == "consort":
+        empty = _nothing_to_draw(record, study, analysis)
+        if empty:
+            fig = no_data_figure(record.title, empty)
+        elif record.kind == "consort":
             fig = consort_figure(study, participants, analysis)
         elif record.kind == "forest":
-            effects = standardised_effects(study, analysis, outcomes, results)
-            if study.design == "single_arm":
-                xlabel, favours = "Standardised change from baseline (95% CI)", ("worse", "better")
-            else:
-                xlabel = f"Standardised difference at {study.primary_visit.label} (95% CI)"
-                other = study.arms[1].label if len(study.arms) == 2 else "comparison arm"
-                favours = (f"favours {study.reference_arm.label}", f"favours {other}")
-            fig = forest_figure(effects, xlabel, favours)
+            fig = _forest(study, analysis, outcomes, results, record.title)
         elif record.kind == "trajectory":
             fig = trajectory_figure(
                 analysis, record.outcome, labels[record.outcome], study.arm_ids, arm_labels
@@ -215,11 +213,50 @@ def write_study_figures(
             )
         else:
             cells = qq_cells(study, analysis, results, record.outcome)
-            fig = qq_figure(cells, labels[record.outcome], arm_labels, visit_labels)
+            fig = (
+                qq_figure(cells, labels[record.outcome], arm_labels, visit_labels)
+                if cells
+                else no_data_figure(record.title, "no distribution whose normality was tested")
+            )
         paths += save_figure(fig, outdir / record.stem)
+    for kind in PER_OUTCOME:  # each kind is a directory output, even with no outcome
+        (outdir / kind).mkdir(parents=True, exist_ok=True)
     manifest = outdir / MANIFEST
     pd.DataFrame(
         [r.__dict__ for r in records], columns=["kind", "outcome", "stem", "title", "caption"]
     ).to_csv(manifest, index=False, lineterminator="\n")
     paths.append(manifest)
     return paths
+
+
+def _forest(study, analysis, outcomes, results, title: str):
+    effects = standardised_effects(study, analysis, outcomes, results)
+    if not np.isfinite(effects["smd"].to_numpy(dtype=float)).any():
+        return no_data_figure(title, "no standardised effect could be estimated")
+    if study.design == "single_arm":
+        xlabel, favours = "Standardised change from baseline (95% CI)", ("worse", "better")
+    else:
+        xlabel = f"Standardised difference at {study.primary_visit.label} (95% CI)"
+        other = study.arms[1].label if len(study.arms) == 2 else "comparison arm"
+        favours = (f"favours {study.reference_arm.label}", f"favours {other}")
+    return forest_figure(effects, xlabel, favours)
+
+
+#: the per-outcome figure kinds, one directory each
+PER_OUTCOME = ("trajectory", "change", "qq")
+
+
+def _nothing_to_draw(record: FigureRecord, study: Study, analysis: pd.DataFrame) -> str:
+    """Why a per-outcome figure has nothing to show (empty when it has)."""
+    if record.kind not in PER_OUTCOME:
+        return ""
+    data = analysis[(analysis["outcome"] == record.outcome) & analysis["value"].notna()]
+    if data.empty:
+        return "no values recorded for this outcome"
+    later = data["visit"] != study.baseline.id
+    if record.kind == "change" and not (
+        later.any()
+        and data.loc[later, "participant_id"].isin(data.loc[~later, "participant_id"]).any()
+    ):
+        return "no participant has values at baseline and a later visit"
+    return ""

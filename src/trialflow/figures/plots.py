@@ -33,6 +33,7 @@ __all__ = [
     "change_figure",
     "consort_figure",
     "forest_figure",
+    "no_data_figure",
     "qq_figure",
     "strip_offsets",
     "trajectory_figure",
@@ -507,4 +508,29 @@ def qq_figure(
                 ax.set_ylabel(ylabel)
         width = int(12 * (2.6 * ncol + 0.4))  # characters that fit across the figure
         fig.suptitle("\n".join(wrap(f"Normal Q-Q plots: {label}", width)), fontsize=9)
+    return fig
+
+
+def no_data_figure(title: str, reason: str) -> Figure:
+    """A figure that says there is nothing to draw, and why (an outcome without values, an
+    arm without follow-up): a run on degenerate but legal data still writes every figure.
+
+    Parameters
+    ----------
+    title : str
+        What the figure would have shown.
+    reason : str
+        Why it is empty, e.g. "no values recorded for this outcome".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    with figure_style():
+        fig = Figure(figsize=(6.0, 2.4), layout="constrained")
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        ax.text(0.5, 0.62, "No data", ha="center", va="center", fontsize=16, weight="bold")
+        text = "\n".join(wrap(f"{title}: {reason}", 70))
+        ax.text(0.5, 0.3, text, ha="center", va="center", fontsize=9)
     return fig

@@ -20,6 +20,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from trialflow.config import Study
+from trialflow.safe_text import markdown_safe, spreadsheet_safe, spreadsheet_safe_frame
 
 from .build import build_study_tables
 from .table import Table
@@ -46,14 +47,14 @@ def table_markdown(table: Table) -> str:
     """The table as GitHub-flavoured Markdown, with its title and footnotes."""
     frame = table.display_frame()
     body = tabulate(
-        frame.values.tolist(),
-        headers=list(frame.columns),
+        [[markdown_safe(v) for v in row] for row in frame.values.tolist()],
+        headers=[markdown_safe(c) for c in frame.columns],
         tablefmt="github",
         disable_numparse=True,
         showindex=False,
     )
-    notes = "".join(f"\n{note}  " for note in table.footnotes)
-    return f"**{table.title}**\n\n{body}\n{notes}\n"
+    notes = "".join(f"\n{markdown_safe(note)}  " for note in table.footnotes)
+    return f"**{markdown_safe(table.title)}**\n\n{body}\n{notes}\n"
 
 
 def _html_cell(value: object) -> str:
@@ -161,13 +162,14 @@ def _docx_bytes(tables: Sequence[Table], title: str | None = None) -> bytes:
         repeat.set(qn("w:val"), "true")
         tr_pr.append(repeat)
         for cell, name in zip(header.cells, frame.columns, strict=False):
-            run = cell.paragraphs[0].add_run(str(name))
+            run = cell.paragraphs[0].add_run(str(spreadsheet_safe(str(name))))
             run.bold = True
             run.font.size = size
         for values in frame.itertuples(index=False):
             cells = grid.add_row().cells
             for cell, value in zip(cells, values, strict=False):
-                cell.paragraphs[0].add_run(str(value)).font.size = size
+                # Word tables are pasted into spreadsheets: formula-like text gets its '
+                cell.paragraphs[0].add_run(str(spreadsheet_safe(str(value)))).font.size = size
         for note in table.footnotes:
             para = document.add_paragraph()
             para.add_run(note).font.size = Pt(8)
@@ -209,7 +211,7 @@ def write_table(table: Table, outdir: str | Path) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     stem = outdir / table.name
     csv = stem.with_suffix(".csv")
-    table.frame.to_csv(csv, index=False, lineterminator="\n")
+    spreadsheet_safe_frame(table.frame).to_csv(csv, index=False, lineterminator="\n")
     md = stem.with_suffix(".md")
     md.write_text(table_markdown(table), encoding="utf-8", newline="\n")
     page = stem.with_suffix(".html")

@@ -1,0 +1,307 @@
+"""One raw CSV file as text cells, every structural fault reported as an :class:`InputProblem`.
+
+Files come from Excel exports, device folders and hand edits, so this reader checks what a
+general CSV parser silently repairs or turns into a traceback: the encoding (UTF-8, with or
+without a byte-order mark; anything else is named, with the first byte that is not UTF-8),
+an empty file, a header with a duplicated, empty or trailing (comma) column, another
+delimiter, a row with more or fewer fields than the header, an unclosed quote. Row numbers
+are the line on which a record starts, so they stay right after blank lines and quoted
+cells that span lines. Cells are kept as the text typed (whitespace stripped), so messages
+can echo it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from trialflow.errors import InputProblem
+
+__all__ = ["MISSING_SPELLINGS", "CsvText", "parse_csv_bytes", "read_csv_file"]
+
+# Only an empty cell (or the usual spellings of "not available") is missing; "None" or "n/a"
+# typed into a questionnaire cell is a value and is reported if it is not an allowed answer.
+MISSING_SPELLINGS = frozenset({"", "NA", "NaN", "nan"})
+
+_SAVE_AS = "save it as 'CSV UTF-8 (comma delimited)'"
+_FOREIGN_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+@dataclass(frozen=True)
+class CsvText:
+    """What :func:`read_csv_file` found: the text frame (None when the file cannot be read as
+    a table) and the problems, in file order."""
+
+    frame: pd.DataFrame | None
+    problems: list[InputProblem]
+
+
+def read_csv_file(path: str | Path, label: str | None = None) -> CsvText:
+    """Read one CSV file as text cells.
+
+    Parameters
+    ----------
+    path : str or Path
+    label : str, optional
+        How messages and the ``source_file`` column name the file (default: ``path``).
+
+    Returns
+    -------
+    CsvText
+        ``frame`` has one column per header name, cells as stripped text (missing spellings
+        as NaN), then ``source_file`` and ``source_row`` (the line on which the record starts,
+        header = line 1). Rows with a structural problem are left out of the frame and
+        listed in ``problems``; a file that cannot be read as a table has ``frame = None``.
+    """
+    label = str(path) if label is None else label
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        return CsvText(None, [InputProblem(label, None, None, None, f"a readable file ({error})")])
+    return parse_csv_bytes(data, label)
+
+
+def parse_csv_bytes(data: bytes, label: str) -> CsvText:
+    """:func:`read_csv_file` on bytes already read (``label`` names them in messages)."""
+    problem = _encoding_problem(data, label)
+    if problem is not None:
+        return CsvText(None, [problem])
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    records, problems = _records(text, label)
+    if not problems and not records:
+        what = "the file is empty (0 bytes)" if not data else "the file holds only blank lines"
+        problems = [InputProblem(label, None, None, None, f"a header row; {what}")]
+    if problems:
+        return CsvText(None, problems)
+    problems = _undecodable_cells(data, records, label)
+    if problems:
+        return CsvText(None, problems)
+    (_, header), body = records[0], records[1:]
+    header = [name.strip() for name in header]
+    problems = _header_problems(header, label)
+    if problems:
+        return CsvText(None, problems)
+    return _frame(header, body, label)
+
+
+def _encoding_problem(data: bytes, label: str) -> InputProblem | None:
+    for bom, name in _FOREIGN_BOMS:
+        if data.startswith(bom):
+            return InputProblem(
+                label,
+                None,
+                None,
+                None,
+                f"UTF-8 text; the file is {name} (it starts with a {name} byte-order mark): "
+                + _SAVE_AS,
+            )
+    if data.startswith(b"PK\x03\x04"):
+        return InputProblem(
+            label,
+            None,
+            None,
+            None,
+            "a CSV text file; this is a zip archive, probably an Excel workbook (.xlsx) "
+            "renamed to .csv: open it in Excel and " + _SAVE_AS,
+        )
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        return InputProblem(
+            label,
+            line,
+            None,
+            None,
+            f"a CSV text file; byte {nul} (line {line}) is a NUL byte (0x00), so the file is "
+            "binary or UTF-16 without a byte-order mark: " + _SAVE_AS,
+        )
+    return None
+
+
+def _records(text: str, label: str) -> tuple[list[tuple[int, list[str]]], list[InputProblem]]:
+    """Non-blank records with the line each starts on, or the parse problem that stopped us."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
+    records: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                records.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        return records, [InputProblem(label, start, None, None, _csv_error(str(error), start))]
+    return records, []
+
+
+def _csv_error(message: str, line: int) -> str:
+    if "unexpected end of data" in message:
+        return (
+            f"a closing double quote: a quoted cell opened in the record starting on line {line} "
+            "is never closed"
+        )
+    if "expected after" in message:
+        return 'a comma (or the end of the line) right after a closing double quote (")'
+    return f"a well-formed CSV record ({message})"
+
+
+def _undecodable_cells(
+    data: bytes, records: list[tuple[int, list[str]]], label: str
+) -> list[InputProblem]:
+    """The first cell holding bytes that are not UTF-8, with the offending byte's position."""
+    try:
+        data.decode("utf-8-sig")
+        return []
+    except UnicodeDecodeError as error:
+        offset, byte = error.start, data[error.start]
+    bad = [
+        (line, position, cell)
+        for line, record in records
+        for position, cell in enumerate(record)
+        if any("\udc80" <= ch <= "\udcff" for ch in cell)
+    ]
+    header = [cell.strip() for cell in records[0][1]] if records else []
+    line = data.count(b"\n", 0, offset) + 1
+    expected = (
+        f"UTF-8 text; byte {offset} (line {line}) is 0x{byte:02X}, which is not UTF-8 "
+        f"({len(bad)} cell(s) of this file hold such bytes; the file is probably Latin-1 or "
+        "Windows-1252): " + _SAVE_AS
+    )
+    if not bad:  # a bad byte between cells (a comment, say): name the line only
+        return [InputProblem(label, line, None, None, expected)]
+    row, position, cell = bad[0]
+    column = _column_name(header, position) if row != 1 else None
+    return [InputProblem(label, row, column, _as_windows_1252(cell.strip()), expected)]
+
+
+def _as_windows_1252(text: str) -> str:
+    """The cell as the person typed it: bytes that are not UTF-8 read as Windows-1252
+    (what Excel writes in "CSV" on Western systems), so ``Müller`` is echoed as such."""
+    return "".join(
+        bytes([ord(ch) - 0xDC00]).decode("cp1252", errors="replace")
+        if "\udc80" <= ch <= "\udcff"
+        else ch
+        for ch in text
+    )
+
+
+def _column_name(header: list[str], position: int) -> str:
+    if position < len(header) and header[position] and _is_text(header[position]):
+        return header[position]
+    return f"column {position + 1}"
+
+
+def _is_text(name: str) -> bool:
+    return not any("\udc80" <= ch <= "\udcff" for ch in name)
+
+
+def _header_problems(header: list[str], label: str) -> list[InputProblem]:
+    if len(header) == 1:
+        for delimiter, name in _OTHER_DELIMITERS.items():
+            if delimiter in header[0]:
+                return [
+                    InputProblem(
+                        label,
+                        1,
+                        None,
+                        header[0],
+                        f"columns separated by commas; the header has no comma but {name}: "
+                        + _SAVE_AS,
+                    )
+                ]
+    problems = []
+    trailing = len(header)
+    while trailing > 0 and not header[trailing - 1]:
+        trailing -= 1
+    if trailing < len(header):
+        problems.append(
+            InputProblem(
+                label,
+                1,
+                None,
+                None,
+                f"a name for every column; the header ends with {len(header) - trailing} "
+                f"comma(s) too many (column {trailing + 1} has no name): remove the trailing "
+                "comma(s)",
+            )
+        )
+    for position, name in enumerate(header[:trailing]):
+        if not name:
+            problems.append(
+                InputProblem(label, 1, None, None, f"a name for column {position + 1}")
+            )
+    seen: dict[str, list[int]] = {}
+    for position, name in enumerate(header[:trailing]):
+        if name:
+            seen.setdefault(name, []).append(position + 1)
+    for name, positions in seen.items():
+        if len(positions) > 1:
+            where = ", ".join(map(str, positions[:-1])) + f" and {positions[-1]}"
+            problems.append(
+                InputProblem(
+                    label,
+                    1,
+                    name,
+                    name,
+                    f"each column name once; '{name}' is a duplicate column "
+                    f"(columns {where} of the header)",
+                )
+            )
+    return problems
+
+
+def _frame(header: list[str], body: list[tuple[int, list[str]]], label: str) -> CsvText:
+    width = len(header)
+    problems: list[InputProblem] = []
+    kept_rows: list[list[str]] = []
+    lines: list[int] = []
+    for line, record in body:
+        if len(record) == width:
+            kept_rows.append(record)
+            lines.append(line)
+            continue
+        problems.append(_width_problem(label, line, record, width))
+    columns = {
+        name: [_cell(row[position]) for row in kept_rows] for position, name in enumerate(header)
+    }
+    frame = pd.DataFrame(columns, columns=header, dtype=str)
+    frame["source_file"] = label
+    frame["source_row"] = pd.Series(lines, index=frame.index, dtype="int64")
+    return CsvText(frame, problems)
+
+
+def _width_problem(label: str, line: int, record: list[str], width: int) -> InputProblem:
+    got = len(record)
+    if got > width:
+        extra = [cell.strip() for cell in record[width:]]
+        if not any(extra):
+            why = f"the line ends with {got - width} comma(s) too many: remove them"
+            value = None
+        else:
+            why = "the extra cell(s) hold values (an unquoted comma inside a cell?)"
+            value = ",".join(extra)
+        return InputProblem(
+            label, line, None, value, f"{width} fields as in the header; got {got}: {why}"
+        )
+    return InputProblem(
+        label,
+        line,
+        None,
+        None,
+        f"{width} fields as in the header; got {got} (cells missing at the end of the line)",
+    )
+
+
+def _cell(text: str) -> str | None:
+    text = text.strip()
+    return None if text in MISSING_SPELLINGS else text
