@@ -15,7 +15,7 @@ min_version("9.0")
 # the directive below reads only when no config was given on the command line).
 exit_on_config_problems(
     config,
-    Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
+    Path(workflow.current_basedir) / "workflow" / "schemas" / "config.schema.yaml",
     workflow.overwrite_configfiles or ([] if config else ["config.yaml"]),
 )
 
