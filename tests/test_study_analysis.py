@@ -109,7 +109,9 @@ def test_primary_row_is_flagged_tested_and_matches_a_direct_fit(spine, spine_res
 def test_confirmatory_rows_stay_out_of_the_exploratory_families(spine_results):
     results = spine_results.results
     ancova = results.loc[
-        (results["analysis"] == "ancova") & (results["group"] == "") & (results["visit"] == "week8")
+        (results["analysis"] == "ancova")
+        & (results["group"] == "")
+        & (results["visit"] == "week8")
     ]
     exploratory = ancova.loc[~ancova["flags"].str.contains("primary|key_secondary")]
     # Holm over the exploratory ANCOVA rows at the primary visit only
@@ -170,7 +172,11 @@ def test_hypothetical_strategy_sets_values_after_the_event_aside(spine):
     assert primary["n"] == direct["n"]
     # only the primary model changed: the exploratory Welch test keeps every participant
     welch = row(
-        out.results, outcome=TORQUE, visit="week8", analysis="welch_t", contrast="exercise - control"
+        out.results,
+        outcome=TORQUE,
+        visit="week8",
+        analysis="welch_t",
+        contrast="exercise - control",
     )
     assert welch["n"] == 39
     # treatment policy keeps the values: the primary is the plain ANCOVA again
@@ -228,9 +234,7 @@ def test_per_protocol_set_and_sensitivity_rows(spine):
     assert ("not per protocol", 1) in set(zip(flow["reason"], flow["n"], strict=True))
     # without the column the per-protocol set is an input error naming it
     with pytest.raises(InputError, match="per_protocol"):
-        analyse_planned_study(
-            spine["analysis"], spine["outcomes"], spine["participants"], on_pp
-        )
+        analyse_planned_study(spine["analysis"], spine["outcomes"], spine["participants"], on_pp)
 
 
 def test_fixed_sequence_stops_at_the_first_non_rejection(spine):
@@ -317,9 +321,7 @@ def test_responder_primary_with_a_composite_strategy(spine):
         "sf36_pcs",
         "week8",
         "responder",
-        Estimand(
-            intercurrent_events=(IntercurrentEvent("discontinued_treatment", "composite"),)
-        ),
+        Estimand(intercurrent_events=(IntercurrentEvent("discontinued_treatment", "composite"),)),
     )
     study = with_plan(spine["study"], primary=plan, key_secondary=())
     out = analyse_planned_study(spine["analysis"], spine["outcomes"], roster, study)

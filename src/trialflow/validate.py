@@ -17,7 +17,7 @@ from trialflow import instruments
 from trialflow.config import InstrumentSpec, Study
 from trialflow.errors import InputError, InputProblem
 from trialflow.io import SOURCE_COLUMNS
-from trialflow.roster import ROSTER_COLUMNS
+from trialflow.roster import FLAG_TEXT, ROSTER_COLUMNS
 
 # Roster columns trialflow knows are checked against trialflow.roster.ROSTER_COLUMNS.
 # Anything else is kept as is (a covariate, say) and checked only if the config names it.
@@ -134,6 +134,7 @@ def validate_participants(
     if "last_visit" in frame.columns:
         _check_allowed(frame, "last_visit", study.visit_ids, problems, required=False)
     _check_known_roster_columns(frame, required, problems, kind="numeric")
+    _check_plan_columns(frame, study, problems)
     for covariate in study.covariates:
         if covariate in frame.columns and covariate not in ROSTER_COLUMNS:
             numbers = pd.to_numeric(frame[covariate], errors="coerce")
@@ -161,6 +162,45 @@ def _check_known_roster_columns(
             for index in frame.index[frame[column].isna()]:
                 problems.append(InputProblem(*_where(frame, index), column, None, "a value"))
         frame[column] = numbers
+
+
+def _check_plan_columns(frame: pd.DataFrame, study: Study, problems: list[InputProblem]) -> None:
+    """The analysis plan's roster columns: yes/no flags, the intercurrent event's first
+    visit (a post-baseline visit) and its type (only with a visit)."""
+    for column, rule in ROSTER_COLUMNS.items():
+        if column not in frame.columns or rule.kind != "flag":
+            continue
+        text = frame[column].astype("string").str.strip().str.lower()
+        bad = text.notna() & (text != "") & ~text.isin(FLAG_TEXT)
+        for index in frame.index[bad.to_numpy(bool)]:
+            problems.append(
+                InputProblem(
+                    *_where(frame, index), column, frame.at[index, column],
+                    "yes or no (" + ", ".join(FLAG_TEXT[:4]) + ", 1, 0) or blank",
+                )
+            )  # fmt: skip
+    post = [v.id for v in study.post_baseline]
+    if "ice_visit" in frame.columns:
+        visit = frame["ice_visit"].astype("string").str.strip()
+        bad = visit.notna() & (visit != "") & ~visit.isin(post)
+        for index in frame.index[bad.to_numpy(bool)]:
+            expected = "a post-baseline visit id (" + ", ".join(post) + ") or blank"
+            problems.append(
+                InputProblem(
+                    *_where(frame, index), "ice_visit", frame.at[index, "ice_visit"], expected
+                )
+            )
+    if "ice_type" in frame.columns:
+        kind = frame["ice_type"].astype("string").str.strip().fillna("")
+        visit = frame.get("ice_visit", pd.Series(pd.NA, index=frame.index))
+        no_visit = visit.astype("string").str.strip().fillna("") == ""
+        for index in frame.index[((kind != "") & no_visit).to_numpy(bool)]:
+            problems.append(
+                InputProblem(
+                    *_where(frame, index), "ice_visit", None,
+                    f"the first visit the event '{kind[index]}' (ice_type) affects",
+                )
+            )  # fmt: skip
 
 
 def validate_instrument(

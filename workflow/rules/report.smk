@@ -4,6 +4,7 @@ rule figures:
         outcomes=rules.score.output.outcomes,
         validated=rules.validate.output.validated,
         results=rules.analyse.output.results,
+        participant_flow=rules.analyse.output.participant_flow,
     output:
         consort=report(
             "results/{study}/figures/consort.png",
@@ -88,8 +89,52 @@ rule tables:
         ENV
     params:
         study=study_config("report"),
+        tables=["table1_baseline", "table2_outcomes_by_visit", "table3_tests"],
     script:
         "../../scripts/write_tables.py"
+
+
+# Table 4 (within-arm and baseline tests, the source papers' layout): parallel studies with
+# tables.within_arm only, so a rule of its own that provenance asks for when it applies.
+rule within_arm_table:
+    input:
+        analysis=rules.assemble.output.analysis,
+        outcomes=rules.score.output.outcomes,
+        validated=rules.validate.output.validated,
+        results=rules.analyse.output.results,
+        descriptives=rules.descriptives.output.descriptives,
+    output:
+        table4=report(
+            "results/{study}/tables/table4_within_arm.html",
+            caption="../report/table4.rst",
+            category="{study}",
+            subcategory="Tables",
+        ),
+        other_formats=expand(
+            "results/{{study}}/tables/table4_within_arm.{ext}",
+            ext=["csv", "md", "docx"],
+        ),
+    log:
+        "logs/{study}/within_arm_table.log",
+    conda:
+        ENV
+    params:
+        study=study_config("report"),
+        tables=["table4_within_arm"],
+    script:
+        "../../scripts/write_tables.py"
+
+
+def within_arm_table_files(wildcards):
+    """Table 4's files when the study writes it (parallel design, tables.within_arm)."""
+    study = STUDIES[wildcards.study]
+    if study.single_arm or not study.tables.within_arm:
+        return []
+    return expand(
+        "results/{study}/tables/table4_within_arm.{ext}",
+        study=wildcards.study,
+        ext=["html", "csv", "md", "docx"],
+    )
 
 
 rule report:
@@ -130,6 +175,7 @@ rule provenance:
         rules.analyse.output,
         rules.figures.output,
         rules.tables.output,
+        within_arm_table_files,
         rules.report.output,
     output:
         manifest="results/{study}/provenance.json",

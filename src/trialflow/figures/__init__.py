@@ -17,8 +17,9 @@ import pandas as pd
 
 from trialflow.config import Study
 from trialflow.reported import outcome_labels
+from trialflow.stats.flow import participant_flow as flow_from_roster
 
-from .data import qq_cells, standardised_effects
+from .data import forest_method, qq_cells, standardised_effects
 from .plots import (
     QQ_MAX_POINTS,
     change_figure,
@@ -97,8 +98,10 @@ def figure_records(
             "",
             "consort",
             "Participant flow",
-            "CONSORT-style flow of participants by arm from the roster's disposition columns "
-            "(last visit attended, withdrawal reason).",
+            "CONSORT 2010 flow of participants by arm, from participant_flow.csv: screened "
+            "and excluded (config), randomised, received and discontinued the intervention, "
+            "withdrawn and lost to follow-up (roster), excluded from and analysed in the "
+            "primary analysis (the n of the primary model).",
         ),
         FigureRecord(
             "forest", "", "forest", "Standardised effects across outcomes", _forest_caption(study)
@@ -139,16 +142,20 @@ def figure_records(
 
 
 def _forest_caption(study: Study) -> str:
-    if study.design == "single_arm":
+    ci = f"{100 * (1 - study.analysis.alpha):g}% CI"
+    if study.single_arm:
         return (
-            "Standardised change from baseline (mean change / baseline SD) with 95% CI at each "
-            "later visit; positive = improvement (sign flipped for lower-is-better outcomes)."
+            "Standardised change from baseline (MMRM change / pooled baseline SD of the "
+            f"participants in the model) with {ci} at each later visit; positive = improvement "
+            "(sign flipped for lower-is-better outcomes)."
         )
+    model = {"ancova": "ANCOVA", "mmrm": "MMRM"}[forest_method(study)]
     return (
-        f"Standardised between-arm difference at {study.primary_visit.label}: ANCOVA adjusted "
-        "difference (MMRM, else the Welch/Mann-Whitney change difference, when ANCOVA is absent) "
-        "divided by the pooled baseline SD, with 95% CI; positive favours "
-        f"the comparison arm over {study.reference_arm.label} (sign flipped for lower-is-better outcomes)."
+        f"Standardised between-arm difference at {study.primary_visit.label}: the {model} "
+        "difference (the other model where it is not estimable) divided by the pooled "
+        f"within-arm baseline SD of the participants in the model, with {ci}; positive "
+        f"favours the comparison arm over {study.reference_arm.label} (sign flipped for "
+        "lower-is-better outcomes)."
     )
 
 
@@ -159,6 +166,7 @@ def write_study_figures(
     participants: pd.DataFrame,
     results: pd.DataFrame,
     outdir: str | Path,
+    participant_flow: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Draw and write every figure of a study, plus the manifest ``figures.csv``.
 
@@ -174,6 +182,9 @@ def write_study_figures(
         The study, long analysis data, outcome metadata, roster and ``results.csv`` rows.
     outdir : path-like
         Output directory, created if needed.
+    participant_flow : pandas.DataFrame, optional
+        ``participant_flow.csv``, which the flow diagram draws; without it, the roster's
+        counts (no analysed numbers) from :func:`trialflow.stats.flow.participant_flow`.
 
     Returns
     -------
@@ -189,13 +200,16 @@ def write_study_figures(
     records = figure_records(study, analysis, outcomes)
     for record in records:
         if record.kind == "consort":
-            fig = consort_figure(study, participants, analysis)
+            if participant_flow is None:
+                participant_flow = flow_from_roster(participants, study)
+            fig = consort_figure(study, participant_flow)
         elif record.kind == "forest":
             effects = standardised_effects(study, analysis, outcomes, results)
-            if study.design == "single_arm":
-                xlabel, favours = "Standardised change from baseline (95% CI)", ("worse", "better")
+            ci = f"{100 * (1 - study.analysis.alpha):g}% CI"
+            if study.single_arm:
+                xlabel, favours = f"Standardised change from baseline ({ci})", ("worse", "better")
             else:
-                xlabel = f"Standardised difference at {study.primary_visit.label} (95% CI)"
+                xlabel = f"Standardised difference at {study.primary_visit.label} ({ci})"
                 other = study.arms[1].label if len(study.arms) == 2 else "comparison arm"
                 favours = (f"favours {study.reference_arm.label}", f"favours {other}")
             fig = forest_figure(effects, xlabel, favours)

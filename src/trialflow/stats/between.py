@@ -19,6 +19,7 @@ from scipy import stats
 from scipy.special import gammaln
 
 from ..config import Study
+from ..roster import PLAN_COLUMNS
 from ._tidy import is_numeric_like, outcome_ids, wide_by_visit
 from .contract import (
     between_contrast,
@@ -367,12 +368,14 @@ def baseline_categorical(participants: pd.DataFrame, study: Study) -> pd.DataFra
     return keyed_rows(rows)
 
 
-# identifiers, disposition and the provenance columns trialflow.io adds
+# identifiers, disposition, the analysis plan's conduct columns and the provenance columns
+# trialflow.io adds
 NON_VARIABLES = (
     "participant_id",
     "arm",
     "last_visit",
     "withdrawal_reason",
+    *PLAN_COLUMNS,
     "source_file",
     "source_row",
 )

@@ -230,6 +230,7 @@ def write_study_tables(
     descriptives: pd.DataFrame | None,
     outdir: str | Path,
     table1: pd.DataFrame | None = None,
+    names: Sequence[str] | None = None,
 ) -> list[Path]:
     """Build and write every table of a study: ``<name>.{csv,md,html,docx}`` per table.
 
@@ -244,6 +245,8 @@ def write_study_tables(
         Directory for the files; created if needed.
     table1 : pandas.DataFrame, optional
         Long Table 1 from ``trialflow.stats.table1``, if available.
+    names : sequence of str, optional
+        Write only the tables of these names (e.g. ``table4_within_arm``); default all.
 
     Returns
     -------
@@ -255,5 +258,6 @@ def write_study_tables(
     )
     paths: list[Path] = []
     for table in tables:
-        paths += write_table(table, outdir)
+        if names is None or table.name in names:
+            paths += write_table(table, outdir)
     return paths
