@@ -349,3 +349,26 @@ def test_responder_primary_with_a_composite_strategy(spine):
     )
     analysed = out.participant_flow.query("stage == 'analysed_primary'")["n"].sum()
     assert analysed == len(frame)
+
+
+def test_student_t_replaces_welch_between_arms(spine):
+    """analysis.between_test: student gives student_t rows (R t.test(var.equal = TRUE))."""
+    from scipy import stats
+
+    study = with_plan(spine["study"], between_test="student")
+    out = analyse_planned_study(spine["analysis"], spine["outcomes"], spine["participants"], study)
+    assert "welch_t" not in set(out.results["analysis"])
+    student = row(
+        out.results, outcome=TORQUE, visit="week8", analysis="student_t",
+        contrast="exercise - control (week8 - baseline)",
+    )  # fmt: skip
+    d = spine["analysis"].loc[spine["analysis"]["outcome"] == TORQUE]
+    wide = d.pivot_table(index="participant_id", columns="visit", values="value")
+    change = (wide["week8"] - wide["baseline"]).dropna()
+    arm = d.groupby("participant_id")["arm"].first().loc[change.index]
+    direct = stats.ttest_ind(change[arm == "exercise"], change[arm == "control"])
+    assert student["p_value"] == pytest.approx(direct.pvalue, rel=1e-10)
+    assert student["effect_size_name"] == "hedges_g"
+    assert np.isfinite(student["effect_size_ci_low"])
+    # exploratory: adjusted within its family, with the other Student rows at week 8
+    assert np.isfinite(student["p_adjusted"]) and student["flags"] == ""

@@ -311,7 +311,7 @@ def _classic_paragraph(study: Study, used: set[str]) -> str:
     selection = {
         "parametric": (
             "The tables report the parametric test, as pre-specified (test_selection = "
-            "parametric); the rank tests are in results.csv and in their own columns."
+            "parametric); the rank tests are kept in results.csv."
         ),
         "nonparametric": (
             "The tables report the rank test, as pre-specified (test_selection = nonparametric)."

@@ -118,9 +118,14 @@ def outcomes_by_visit_table(
             rows += _sensitivity_rows(res, study, labels[outcome], outcome, visit, decimals)
     frame = pd.DataFrame(rows).fillna(MISSING)
     frame = drop_empty_columns(frame, ("Outcome", "Visit"))
+    what = (
+        "MMRM change from baseline and descriptives"
+        if study.single_arm
+        else "and arm, randomised comparison first"
+    )
     return Table(
         name="table2_outcomes_by_visit",
-        title=f"Table 2. Outcomes by visit and arm, randomised comparison first: {study.title}",
+        title=f"Table 2. Outcomes by visit {what}: {study.title}",
         frame=frame.reset_index(drop=True),
         footnotes=tuple(_outcomes_by_visit_notes(study, res)),
         group_column="Outcome",
@@ -217,9 +222,14 @@ def _outcomes_by_visit_notes(study: Study, res: ReportedResults) -> list[str]:
     others = study.arm_ids[1:]
     notes = [
         "mean (SD) [n]: n participants with a value at the visit; mean change from baseline "
-        "with its t interval (the participants with both visits); within-arm tests are not a "
-        "randomised comparison and are in "
-        + ("Table 3." if study.single_arm else "Table 4 (if written).")
+        "with its t interval (the participants with both visits); within-arm tests are in "
+        + (
+            "Table 3."
+            if study.single_arm
+            else "Table 4 (not a randomised comparison)."
+            if study.tables.within_arm
+            else "results.csv (not a randomised comparison)."
+        )
     ]
     if others and {"ancova", "mmrm", "responder_logistic"} & res.used:
         cov = ", ".join(study.covariates)
