@@ -62,3 +62,15 @@ def raw_inputs(wildcards):
 
 def all_outputs():
     return expand(rules.provenance.output.manifest, study=list(STUDIES))
+
+
+def within_arm_table_files(wildcards):
+    """Table 4's files when the study writes it (parallel design, tables.within_arm)."""
+    study = STUDIES[wildcards.study]
+    if study.single_arm or not study.tables.within_arm:
+        return []
+    return expand(
+        "results/{study}/tables/table4_within_arm.{ext}",
+        study=wildcards.study,
+        ext=["html", "csv", "md", "docx"],
+    )

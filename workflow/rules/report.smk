@@ -125,18 +125,6 @@ rule within_arm_table:
         "../../scripts/write_tables.py"
 
 
-def within_arm_table_files(wildcards):
-    """Table 4's files when the study writes it (parallel design, tables.within_arm)."""
-    study = STUDIES[wildcards.study]
-    if study.single_arm or not study.tables.within_arm:
-        return []
-    return expand(
-        "results/{study}/tables/table4_within_arm.{ext}",
-        study=wildcards.study,
-        ext=["html", "csv", "md", "docx"],
-    )
-
-
 rule report:
     input:
         analysis=rules.assemble.output.analysis,
