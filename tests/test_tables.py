@@ -16,6 +16,7 @@ from scipy import stats
 from trialflow import tables as T
 from trialflow.config import AnalysisOptions, PlannedAnalysis, Table1Options, TablesOptions
 from trialflow.reported import ReportedResults, outcome_labels
+from trialflow.stage_config import config_sha256
 from trialflow.stats import descriptives
 
 # --------------------------------------------------------------------------- formatting
@@ -191,6 +192,9 @@ def test_outcomes_by_visit_cells_match_hand_values():
     assert "MMRM difference (95% CI)" not in frame.columns
     (note,) = [n for n in table.footnotes if n.startswith("Exploratory")]
     assert "Holm" in note and "descriptive" in note and "significan" not in note
+    # the resolved config's hash, as provenance.json records it
+    digest = config_sha256(t["study"])
+    assert table.footnotes[-1] == f"Configuration SHA-256 {digest[:12]} (provenance.json)."
 
 
 def test_planned_rows_are_labelled_and_a_stopped_sequence_says_so():

@@ -131,7 +131,8 @@ def figure_records(
                 outcome,
                 f"qq/{safe}",
                 f"{label}: normality diagnostics",
-                "Normal Q-Q plots of the distributions whose normality chose each test: "
+                "Normal Q-Q plots of the distributions whose normality the t-tests assume (and "
+                "which, with test_selection: auto, chose each test): "
                 "within-arm changes (paired t or Wilcoxon; also the between-arm test on change) "
                 "and the values at each visit (between-arm test on values, or the test across "
                 f"visits), with the Shapiro-Wilk p and the test reported (at most {QQ_MAX_POINTS} "

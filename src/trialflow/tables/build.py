@@ -23,6 +23,7 @@ from trialflow.reported import (
     outcome_labels,
     plan_role,
 )
+from trialflow.stage_config import config_sha256
 from trialflow.stats import descriptives as stats_descriptives
 from trialflow.stats.contract import between_contrast, within_contrast
 
@@ -240,7 +241,15 @@ def _outcomes_by_visit_notes(study: Study, res: ReportedResults) -> list[str]:
         )
     if "mmrm" in res.used:
         notes.append("MMRM: model, covariance structure and estimand in the Methods.")
-    return notes + testing_note(study, res) + exploratory_note(study, res) + degenerate_note(res)
+    # ties the table to its run: provenance.json records the same hash of the resolved config
+    source = f"Configuration SHA-256 {config_sha256(study)[:12]} (provenance.json)."
+    return [
+        *notes,
+        *testing_note(study, res),
+        *exploratory_note(study, res),
+        *degenerate_note(res),
+        source,
+    ]
 
 
 def between_arm_table(
