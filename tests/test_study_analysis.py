@@ -372,3 +372,29 @@ def test_student_t_replaces_welch_between_arms(spine):
     assert np.isfinite(student["effect_size_ci_low"])
     # exploratory: adjusted within its family, with the other Student rows at week 8
     assert np.isfinite(student["p_adjusted"]) and student["flags"] == ""
+
+
+def test_completers_set_is_defined_per_outcome(spine):
+    """analysis_set: completers keeps, per outcome, the participants with every
+    post-baseline value; the flow names the missing visit as the reason."""
+    study = with_plan(spine["study"], analysis_set="completers")
+    out = analyse_planned_study(spine["analysis"], spine["outcomes"], spine["participants"], study)
+    assert set(out.results["analysis_set"]) == {"completers"}
+    primary = out.results.loc[out.results["flags"] == "primary"].iloc[0]
+    # the ANCOVA uses complete cases anyway: the same numbers as on the full analysis set
+    assert primary["estimate"] == pytest.approx(
+        direct_ancova(spine["analysis"], TORQUE, "week8")["estimate"], rel=1e-10
+    )
+    # within-arm tests of another outcome use that outcome's completers only
+    paired = row(
+        out.results, outcome="sf36_pcs", visit="week8", analysis="paired_t", group="exercise"
+    )
+    d = spine["analysis"].loc[spine["analysis"]["outcome"] == "sf36_pcs"]
+    wide = d.pivot_table(index="participant_id", columns="visit", values="value")
+    arm = d.groupby("participant_id")["arm"].first()
+    complete = wide.loc[wide["week8"].notna() & (arm.loc[wide.index] == "exercise")]
+    assert paired["n"] == complete["baseline"].notna().sum()
+    flow = out.participant_flow
+    excluded = flow.loc[flow["stage"] == "excluded_from_analysis"]
+    assert set(excluded["reason"]) == {f"missing {TORQUE} at week8"}
+    assert excluded["n"].tolist() == [1, 1]
