@@ -7,7 +7,7 @@ from trialflow.script_support import logged, read_named_inputs, study_of
 
 with logged(snakemake.log[0]) as log:
     inputs = read_named_inputs(
-        snakemake.input, ["analysis", "outcomes", "participants", "results"]
+        snakemake.input, ["analysis", "outcomes", "participants", "results", "participant_flow"]
     )
     outdir = Path(snakemake.output.manifest).parent
     written = write_study_figures(study_of(snakemake), outdir=outdir, **inputs)

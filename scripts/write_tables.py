@@ -1,4 +1,5 @@
-"""Snakemake adapter: the publication tables of a study as CSV, Markdown, HTML and Word."""
+"""Snakemake adapter: publication tables of a study (those named in params.tables) as CSV,
+Markdown, HTML and Word."""
 
 from pathlib import Path
 
@@ -9,6 +10,8 @@ with logged(snakemake.log[0]) as log:
     inputs = read_named_inputs(
         snakemake.input, ["analysis", "outcomes", "participants", "results", "descriptives"]
     )
-    outdir = Path(snakemake.output.table1).parent
-    written = write_study_tables(study_of(snakemake), outdir=outdir, **inputs)
+    outdir = Path(snakemake.output[0]).parent
+    written = write_study_tables(
+        study_of(snakemake), outdir=outdir, names=list(snakemake.params.tables), **inputs
+    )
     log.info("wrote %d table files", len(written))

@@ -4,6 +4,7 @@ Table 1. The R-referenced numbers are in test_analysis_plan_reference.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import importlib
 import math
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trialflow.config import AnalysisOptions, Arm, Study, Visit
+from trialflow.config import AnalysisOptions, Arm, ResponderOptions, Study, Visit
 from trialflow.errors import InputError
 from trialflow.stats import fisher_exact_p, newcombe_interval, wilson_interval
 from trialflow.stats.effect_sizes import (
@@ -282,18 +283,30 @@ def test_responder_analysis_counts_everyone_in_the_analysis_set():
     assert week12.loc[("responders", "control"), ["statistic", "n"]].tolist() == [1, 2]
 
 
-def test_legacy_responders_are_complete_cases_without_odds_ratio():
+def test_study_responders_follow_the_study_options():
+    """``responders`` (what analyse_study writes) is responder_analysis with the study's
+    thresholds, its missing policy (default non_responder) and, with two arms, the odds
+    ratio."""
     data, outcomes, roster = responder_data()
     study = make_study()
-    legacy = responders(data, outcomes, study)
-    assert set(legacy["analysis"]) == {"responder"}
-    week12 = legacy.loc[legacy["visit"] == "week12"].set_index(["contrast", "group"])
-    assert week12.loc[("responders", "control"), ["statistic", "n"]].tolist() == [1, 2]
+    rows = responders(data, outcomes, study, participants=roster)
+    assert set(rows["analysis"]) == {"responder", "responder_logistic"}
+    week12 = rows.loc[rows["visit"] == "week12"].set_index(["contrast", "group"])
+    assert week12.loc[("responders", "control"), ["statistic", "n"]].tolist() == [1, 4]
     assert week12.loc[("responders", "control"), "note"] == (
-        "1/2 responders (change >= 2); Wilson interval"
+        "1/4 responders (change >= 2; 2 missing counted as non-responders); Wilson interval"
     )
-    same = responder_analysis(data, outcomes, study, {"y": 2}, missing="exclude", adjusted=False)
-    pd.testing.assert_frame_equal(legacy, same)
+    same = responder_analysis(data, outcomes, study, {"y": 2}, participants=roster)
+    pd.testing.assert_frame_equal(rows, same)
+    excluding = dataclasses.replace(
+        study,
+        analysis=dataclasses.replace(
+            study.analysis, responders=ResponderOptions(thresholds={}, missing="exclude")
+        ),
+    )
+    complete = responders(data, outcomes, excluding, participants=roster)
+    week12 = complete.loc[complete["visit"] == "week12"].set_index(["contrast", "group"])
+    assert week12.loc[("responders", "control"), ["statistic", "n"]].tolist() == [1, 2]
 
 
 def test_adjusted_rows_are_present_and_separation_is_reported():

@@ -11,11 +11,18 @@ from snakemake.utils import validate
 
 from trialflow.config import (
     AnalysisOptions,
+    AnalysisSetName,
+    BetweenTest,
     CovariateType,
     Design,
+    IceStrategy,
     MultiplicityFamily,
     MultiplicityMethod,
+    PlannedMethod,
+    ResponderMissing,
     Study,
+    Table1Summary,
+    TestingStrategy,
     TestSelection,
     VisitRole,
     config_problems,
@@ -23,9 +30,18 @@ from trialflow.config import (
     study_outcome_ids,
 )
 from trialflow.instruments import TYPES
-from trialflow.stats.mmrm import STRUCTURES
+from trialflow.stats.between import BETWEEN_TESTS
+from trialflow.stats.confirmatory import PLANNED_METHODS
+from trialflow.stats.estimands import ANALYSIS_SETS, STRATEGIES
+from trialflow.stats.mmrm import SAS_CONVH, STRUCTURES
 from trialflow.stats.multiplicity import METHODS
+from trialflow.stats.responders import MISSING_POLICIES
 from trialflow.stats.results import FAMILIES, TEST_SELECTIONS
+from trialflow.stats.table1 import SUMMARIES
+from trialflow.stats.testing import TESTING_METHODS
+
+#: Strategies the config accepts only to say they are not supported.
+UNSUPPORTED_STRATEGIES = ("principal_stratum",)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
@@ -114,9 +130,13 @@ def test_schema_enums_equal_the_code_registries():
     schema = _schema()["$defs"]
     study, analysis = schema["study"]["properties"], schema["analysis"]["properties"]
     multiplicity = analysis["multiplicity"]["properties"]
+    event = schema["estimand"]["properties"]["intercurrent_events"]["items"]["properties"]
     pairs = {
         "instrument types": (schema["instrument"]["properties"]["type"]["enum"], TYPES),
-        "covariance structures": (analysis["mmrm_covariance"]["items"]["enum"], STRUCTURES),
+        "covariance structures": (
+            analysis["mmrm"]["properties"]["covariance"]["items"]["enum"],
+            STRUCTURES,
+        ),
         "test selections": (analysis["test_selection"]["enum"], TEST_SELECTIONS),
         "multiplicity methods": (multiplicity["method"]["enum"], METHODS),
         "multiplicity families": (multiplicity["family"]["enum"], FAMILIES),
@@ -129,6 +149,26 @@ def test_schema_enums_equal_the_code_registries():
             schema["covariate"]["oneOf"][1]["properties"]["type"]["enum"],
             get_args(CovariateType),
         ),
+        "planned methods": (
+            schema["planned_analysis"]["properties"]["method"]["enum"],
+            PLANNED_METHODS,
+        ),
+        "testing strategies": (analysis["testing"]["enum"], TESTING_METHODS),
+        "analysis sets": (analysis["analysis_set"]["enum"], ANALYSIS_SETS),
+        "sensitivity sets": (analysis["sensitivity_sets"]["items"]["enum"], ANALYSIS_SETS),
+        "between tests": (analysis["between_test"]["enum"], BETWEEN_TESTS),
+        "intercurrent-event strategies": (
+            event["strategy"]["enum"],
+            (*STRATEGIES, *UNSUPPORTED_STRATEGIES),
+        ),
+        "responder missing policies": (
+            analysis["responders"]["properties"]["missing"]["enum"],
+            MISSING_POLICIES,
+        ),
+        "Table 1 summaries": (
+            study["table1"]["properties"]["summary"]["additionalProperties"]["enum"],
+            SUMMARIES,
+        ),
     }
     for name, (in_schema, in_code) in pairs.items():
         assert list(in_schema) == list(in_code), name
@@ -136,6 +176,13 @@ def test_schema_enums_equal_the_code_registries():
         TestSelection: TEST_SELECTIONS,
         MultiplicityMethod: METHODS,
         MultiplicityFamily: FAMILIES,
+        PlannedMethod: PLANNED_METHODS,
+        TestingStrategy: TESTING_METHODS,
+        AnalysisSetName: ANALYSIS_SETS,
+        BetweenTest: BETWEEN_TESTS,
+        IceStrategy: (*STRATEGIES, *UNSUPPORTED_STRATEGIES),
+        ResponderMissing: MISSING_POLICIES,
+        Table1Summary: SUMMARIES,
     }
     for literal, registry in literals.items():
         assert get_args(literal) == tuple(registry)
@@ -146,14 +193,25 @@ def test_schema_defaults_equal_the_dataclass_defaults():
     study, analysis = schema["study"]["properties"], schema["analysis"]["properties"]
     multiplicity = analysis["multiplicity"]["properties"]
     options, fields = AnalysisOptions(), {f.name: f for f in dataclasses.fields(Study)}
+    mmrm = analysis["mmrm"]["properties"]
     assert study["simulated"]["default"] == fields["simulated"].default
     assert tuple(study["covariates"]["default"]) == fields["covariates"].default
     assert tuple(study["missing_codes"]["default"]) == fields["missing_codes"].default
     assert tuple(study["allow_columns"]["default"]) == fields["allow_columns"].default
     assert study["allow_external_data"]["default"] == fields["allow_external_data"].default
-    assert analysis["test_selection"]["default"] == options.test_selection
+    assert study["tables"]["properties"]["within_arm"]["default"] is True
+    assert fields["tables"].default_factory().within_arm is True
+    assert analysis["test_selection"]["default"] == options.test_selection == "parametric"
     assert analysis["alpha"]["default"] == options.alpha
-    assert tuple(analysis["mmrm_covariance"]["default"]) == options.mmrm_covariance
+    assert analysis["testing"]["default"] == options.testing
+    assert analysis["exploratory_only"]["default"] == options.exploratory_only
+    assert analysis["analysis_set"]["default"] == options.analysis_set
+    assert tuple(analysis["sensitivity_sets"]["default"]) == options.sensitivity_sets
+    assert analysis["between_test"]["default"] == options.between_test
+    assert analysis["responders"]["properties"]["missing"]["default"] == options.responders.missing
+    assert tuple(mmrm["covariance"]["default"]) == options.mmrm.covariance
+    assert mmrm["baseline_by_visit"]["default"] == options.mmrm.baseline_by_visit
+    assert mmrm["tolerance"]["default"] == options.mmrm.tolerance == SAS_CONVH
     assert multiplicity["method"]["default"] == options.multiplicity.method
     assert multiplicity["family"]["default"] == options.multiplicity.family
     # and a study built from a config that leaves them out has exactly these defaults
@@ -167,6 +225,12 @@ def test_schema_defaults_equal_the_dataclass_defaults():
             {"id": "v1", "week": 1, "role": "follow_up"},
         ],
         "instruments": {"tug": {"type": "tug"}},
+        "analysis": {
+            "primary": {"outcome": "tug_time", "visit": "v1", "method": "ancova"},
+            "mmrm": {},
+            "responders": {},
+        },
+        "tables": {},
     }
     config = {"studies": {"s": copy.deepcopy(minimal)}}
     validate(config, schema=SCHEMA)  # fills the schema's defaults in

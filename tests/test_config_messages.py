@@ -27,6 +27,7 @@ STUDY = """
       tug: {type: tug}
       hads: {type: hads}
     covariates: [age]
+    analysis: {primary: {outcome: tug_time, visit: week8, method: ancova}}
 """
 
 
@@ -52,7 +53,7 @@ def test_a_study_pasted_twice_is_rejected_with_both_lines(tmp_path):
     path.write_text("studies:\n  tiny:" + study + "  tiny:" + study)
     problems = check_config(None, SCHEMA, [path])
     assert problems == [
-        f"{path}, line 14: the key 'tiny' appears twice in the same mapping (first on line 2); "
+        f"{path}, line 15: the key 'tiny' appears twice in the same mapping (first on line 2); "
         "remove one copy (YAML would silently keep the last)"
     ]
 
@@ -76,8 +77,9 @@ def test_schema_errors_are_key_paths_and_sentences_all_at_once():
     config["studies"]["tiny"]["instruments"]["tug"]["type"] = "tugg"
     assert check_config(config, SCHEMA) == [
         "studies.tiny.analysis.primay_visit: unknown key (did you mean 'primary_visit'?); the "
-        "keys here are test_selection, alpha, primary_visit, multiplicity, "
-        "minimal_important_difference, mmrm_covariance",
+        "keys here are primary, key_secondary, testing, exploratory_only, analysis_set, "
+        "sensitivity_sets, test_selection, between_test, alpha, primary_visit, multiplicity, "
+        "minimal_important_difference, responders, mmrm, mmrm_covariance",
         "studies.tiny.analysis.alpha: must be less than 1, got 1.5",
         "studies.tiny.arms[1].id: '2nd arm' is not a valid id (letters, digits and _, "
         "starting with a letter)",
@@ -108,6 +110,7 @@ def test_unknown_and_mistyped_instrument_options_are_config_errors():
 def test_analysis_typos_that_would_change_the_analysis_silently():
     config = _config(
         analysis={
+            "exploratory_only": True,
             "primary_visit": "baseline",
             "minimal_important_difference": {"tug_tim": 1, "hads_anxiety_band": 2},
         }

@@ -133,6 +133,7 @@ studies:
           grip_kg: {label: Grip strength, unit: kg, higher_is_better: true, min: 0}
     covariates: [age]
     missing_codes: [-99]
+    analysis: {exploratory_only: true}
 """
 
 

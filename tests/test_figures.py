@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,8 @@ from helpers.report_inputs import parallel_inputs, single_arm_inputs
 from PIL import Image
 
 from trialflow import figures as G
+from trialflow.config import PlannedAnalysis
+from trialflow.stats.flow import participant_flow
 from trialflow.tables import format_p
 
 
@@ -39,32 +43,45 @@ def test_trajectory_figure_draws_arm_means():
     ]
 
 
-def test_standardised_effects_by_hand():
+def test_standardised_effects_are_the_model_rows_effect_sizes():
+    """The forest plot reads effect_size and its interval from results.csv (the fixture's
+    model rows: difference / a baseline SD of 12 Nm and 1.5 s), signed so that positive
+    means improvement."""
     inp = parallel_inputs()
     eff = G.standardised_effects(
         inp["study"], inp["analysis"], inp["outcomes"], inp["results"]
     ).set_index("outcome")
-    a = inp["analysis"]
-    for outcome, sign in (("back_peak_torque", 1.0), ("tug_time", -1.0)):
-        base = a[(a["outcome"] == outcome) & (a["visit"] == "baseline")]
-        var = base.groupby("arm")["value"].var()
-        n = base.groupby("arm")["value"].count()
-        pooled = np.sqrt(((n - 1) * var).sum() / (n - 1).sum())
+    for outcome, sign, sd in (("back_peak_torque", 1.0, 12.0), ("tug_time", -1.0, 1.5)):
         row = eff.loc[outcome]
-        assert row["source"] == "ancova"
-        assert row["smd"] == pytest.approx(sign * row["estimate"] / pooled)
+        assert row["source"] == "ancova"  # the primary analysis's method
+        assert row["smd"] == pytest.approx(sign * row["estimate"] / sd)
         assert row["smd_low"] == pytest.approx(
-            min(sign * row["ci_low"], sign * row["ci_high"]) / pooled
+            min(sign * row["ci_low"], sign * row["ci_high"]) / sd
+        )
+        assert row["smd_high"] == pytest.approx(
+            max(sign * row["ci_low"], sign * row["ci_high"]) / sd
         )
     # TUG fell more with exercise: a lower-is-better improvement plots as positive
     assert eff.loc["tug_time", "smd"] > 0
 
 
-def test_standardised_effects_fall_back_to_welch_on_change():
+def test_standardised_effects_follow_the_primary_method_and_fall_back():
     inp = parallel_inputs("parametric")
-    res = inp["results"][~inp["results"]["analysis"].isin(["ancova", "mmrm"])]
-    eff = G.standardised_effects(inp["study"], inp["analysis"], inp["outcomes"], res)
-    assert set(eff["source"]) == {"welch_t"}
+    study = inp["study"]
+    mmrm_first = dataclasses.replace(
+        study,
+        analysis=dataclasses.replace(
+            study.analysis, primary=PlannedAnalysis("back_peak_torque", "week8", "mmrm")
+        ),
+    )
+    eff = G.standardised_effects(mmrm_first, inp["analysis"], inp["outcomes"], inp["results"])
+    assert set(eff["source"]) == {"mmrm"}
+    no_ancova = inp["results"][inp["results"]["analysis"] != "ancova"]
+    eff = G.standardised_effects(study, inp["analysis"], inp["outcomes"], no_ancova)
+    assert set(eff["source"]) == {"mmrm"}
+    # classic tests carry other effect sizes (Hedges' g): never in the forest plot
+    classic = inp["results"][~inp["results"]["analysis"].isin(["ancova", "mmrm"])]
+    assert G.standardised_effects(study, inp["analysis"], inp["outcomes"], classic).empty
 
 
 def test_qq_cells_are_the_distributions_that_chose_tests():
@@ -127,14 +144,37 @@ def test_qq_values_cells_single_arm_feed_the_test_across_visits():
     assert {c["test"] for c in values} == {"repeated-measures ANOVA"}  # parametric study
 
 
-def test_consort_figure_texts():
+def test_consort_figure_is_drawn_from_participant_flow():
     inp = parallel_inputs()
-    fig = G.consort_figure(inp["study"], inp["participants"], inp["analysis"])
+    flow = participant_flow(
+        inp["participants"].assign(received_allocation="yes"),
+        inp["study"],
+        analysed={"control": 7, "exercise": 6},
+        exclusions=pd.DataFrame({"arm": ["exercise"], "reason": ["not per protocol"], "n": [1]}),
+        screening={"screened": 30, "excluded": {"declined": 10, "ineligible": 4}},
+    )
+    fig = G.consort_figure(inp["study"], flow)
     texts = " | ".join(t.get_text() for t in fig.axes[0].texts)
-    assert "Randomised (n = 16)" in texts
-    assert "Allocated to Exercise (n = 8)" in texts
-    assert "moved away: 1" in texts
-    assert "Analysed (n = 8)" in texts
+    for expected in (
+        "Assessed for eligibility (n = 30)",
+        "Excluded (n = 14)",
+        "– declined: 10",
+        "Randomised (n = 16)",
+        "Allocated to Exercise (n = 8)",
+        "Received the allocated intervention (n = 8)",
+        "Withdrew (n = 1)",
+        "– moved away: 1",
+        "Analysed in the primary analysis (n = 6)",
+        "Excluded from the analysis (n = 2)",
+        "– not per protocol: 1",
+    ):
+        assert expected in texts, expected
+    # read back from participant_flow.csv (blank reasons read as missing): the same figure
+    from_csv = flow.assign(reason=flow["reason"].replace("", np.nan))
+    again = " | ".join(
+        t.get_text() for t in G.consort_figure(inp["study"], from_csv).axes[0].texts
+    )
+    assert again == texts
 
 
 def _write(inp, outdir):

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from helpers.reference import reference_file
 
-from trialflow.config import AnalysisOptions, Study
+from trialflow.config import AnalysisOptions, MMRMOptions, Study
 from trialflow.stats import mmrm_analysis
 from trialflow.stats.contract import MODEL_FIT_COLUMNS, RESULT_COLUMNS
 from trialflow.stats.mmrm import MMRMControl, fit_mmrm
@@ -89,14 +89,53 @@ def test_parallel_rows_match_r_and_engine():
     for col in ("estimate", "se", "df", "ci_low", "ci_high", "p_value"):
         np.testing.assert_allclose(out[col], direct[col], rtol=1e-6)
     np.testing.assert_allclose(out["statistic"], direct["t"], rtol=1e-6)
-    # n: participants with a value at the visit (and a baseline)
-    observed = fev.dropna(subset=["FEV1"]).groupby("AVISIT")["USUBJID"].nunique()
-    assert list(out["n"]) == list(observed.loc[out["visit"]])
+    # n: the subjects in the model (a baseline and at least one post-baseline value)
+    in_model = fev.dropna(subset=["FEV1", "FEV1_BL"])
+    assert (out["n"] == in_model["USUBJID"].nunique()).all()
     note = out["note"].iloc[0]
     assert "unstructured" in note and "Kenward-Roger" in note
     assert "missing at random" in note and "hypothetical strategy" in note
     assert out["p_adjusted"].isna().all()
-    assert (out["effect_size_name"] == "cohen_d_model").all()
+    # effect size: the difference and its limits over the pooled within-arm baseline SD of
+    # the subjects in the model, worked from the arms' variances
+    base = in_model.drop_duplicates("USUBJID").groupby("ARMCD")["FEV1_BL"]
+    pooled = math.sqrt(((base.count() - 1) * base.var()).sum() / (base.count() - 1).sum())
+    assert (out["effect_size_name"] == "standardised_difference").all()
+    np.testing.assert_allclose(out["effect_size"], out["estimate"] / pooled, rtol=1e-12)
+    np.testing.assert_allclose(out["effect_size_ci_low"], out["ci_low"] / pooled, rtol=1e-12)
+    np.testing.assert_allclose(out["effect_size_ci_high"], out["ci_high"] / pooled, rtol=1e-12)
+    assert (out["analysis_set"] == "full_analysis").all()
+
+
+def test_options_of_analysis_mmrm_and_alpha_reach_the_model():
+    """baseline_by_visit adds baseline:visit; tolerance and alpha are the engine's."""
+    options = MMRMOptions(covariance=("unstructured",), baseline_by_visit=True, tolerance=1e-12)
+    study = dataclasses.replace(make_study(), analysis=AnalysisOptions(alpha=0.1, mmrm=options))
+    found = analyse_mmrm(long_fev(), study)
+    out, fit = found.results, found.fits.iloc[0]
+    assert fit["formula"] == "value ~ baseline + arm * visit + baseline:visit"
+    assert fit["ci_level"] == pytest.approx(0.9)
+    direct = fit_mmrm(
+        long_fev().pipe(_with_baseline),
+        "value ~ baseline + arm * visit + baseline:visit",
+        subject="participant_id",
+        time="visit",
+        reference={"arm": "PBO"},
+        factors=("arm", "visit"),
+        control=MMRMControl(covariance="unstructured", tolerance=1e-12),
+        time_levels=["VIS1", "VIS2", "VIS3", "VIS4"],
+    )
+    diffs = direct.lsmean_diffs("arm", by="visit", alpha=0.1)
+    for col in ("estimate", "se", "df", "ci_low", "ci_high", "p_value"):
+        np.testing.assert_allclose(out[col], diffs[col], rtol=1e-9)
+    assert fit["minus2_loglik"] == pytest.approx(direct.minus2_loglik, rel=1e-12)
+    # 90% limits: estimate -/+ qt(0.95, df) SE
+    from scipy import stats
+
+    half = stats.t.ppf(0.95, out["df"]) * out["se"]
+    np.testing.assert_allclose(out["ci_high"] - out["estimate"], half, rtol=1e-9)
+    assert set(found.subjects["arm"]) == {"PBO", "TRT"}
+    assert found.subjects["n"].sum() == out["n"].iloc[0]
 
 
 def test_parallel_with_covariates_and_fallback_order():
@@ -144,7 +183,11 @@ def test_single_arm_rows_match_r():
     pairs = [c.split(" - ") for c in out["contrast"]]
     table = model.contrast(np.array([lc[at[a]] - lc[at[b]] for a, b in pairs]))
     np.testing.assert_allclose(table["se"], r.loc[out["contrast"], "se"], rtol=2e-4)
-    assert (out["effect_size_name"] == "cohen_dz_model").all()
+    # n: every subject with a value; effect size over the SD of the baseline values
+    assert (out["n"] == data.dropna(subset=["value"])["participant_id"].nunique()).all()
+    baseline_sd = data.loc[data["visit"] == "BL", "value"].dropna().std(ddof=1)
+    assert (out["effect_size_name"] == "standardised_difference").all()
+    np.testing.assert_allclose(out["effect_size"], out["estimate"] / baseline_sd, rtol=1e-12)
     assert "value ~ visit over all visits" in out["note"].iloc[0]
 
 
@@ -197,7 +240,9 @@ def test_model_fits_state_the_fitted_model():
 
 def test_model_fits_minus2_loglik_matches_r():
     """nlme::gls on FEV1 ~ FEV1_BL + ARMCD * AVISIT (tests/reference/mmrm/gls_fev.R)."""
-    study = dataclasses.replace(make_study(), analysis=AnalysisOptions(mmrm_covariance=("un",)))
+    study = dataclasses.replace(
+        make_study(), analysis=AnalysisOptions(mmrm=MMRMOptions(covariance=("un",)))
+    )
     fit = analyse_mmrm(long_fev(), study).fits.iloc[0]
     r = pd.read_csv(reference_file("mmrm", "gls_fev_baseline_fit.csv"))
     r = r.set_index("quantity")["value"]

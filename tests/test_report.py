@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pandas as pd
@@ -15,6 +16,7 @@ from helpers.report_inputs import (
 
 from trialflow import figures as G
 from trialflow import report as R
+from trialflow.config import Estimand, IntercurrentEvent, PlannedAnalysis
 
 VERSIONS = {"python": "3.11.7", "trialflow": "0.1.0", "pandas": "3.1.1"}
 
@@ -71,10 +73,68 @@ def test_methods_are_generated_from_config_and_results():
     text = " ".join(paragraphs)
     assert "covariance structure used: unstructured (UN) (2 outcomes)" in text  # model_fits
     assert "Holm adjustment within the family 'primary visit'" in text
+    assert "exploratory comparisons only" in text
     assert "baseline value and age" in text  # covariates from the config
     assert "Shapiro-Wilk" in text and "alpha = 0.05" in text
-    assert "Estimand" in text and "missing at random" in text
+    assert "missing at random" in text
     assert "Python 3.11.7; trialflow 0.1.0, pandas 3.1.1." in text
+    # the plan: primary analysis, testing strategy and the (default) estimand in E9(R1) terms
+    assert "primary analysis back_peak_torque at Week 8 by ANCOVA" in text
+    assert "fixed-sequence (hierarchical) testing" in text
+    estimand = next(p for p in paragraphs if p.startswith("Estimand of the primary analysis"))
+    assert estimand.startswith(
+        "Estimand of the primary analysis (not declared: the default) (ICH E9(R1)): "
+        "population: all randomised participants; variable: back_peak_torque at Week 8; "
+        "intercurrent events: any intercurrent event"
+    )
+    assert "hypothetical (values after the event are set aside" in estimand
+    assert "population-level summary: difference in means between arms" in estimand
+    assert "Targeted by: ANCOVA of the value at the visit on arm" in estimand
+    # test_selection = auto is flagged as data-driven, never choosing the primary analysis
+    assert "This choice is data-driven" in text
+    assert "never selects the primary or key secondary analyses" in text
+    assert "significant" not in text
+
+
+def test_methods_state_declared_estimands_with_their_strategies():
+    inp = parallel_inputs("parametric")
+    planned = PlannedAnalysis(
+        "tug_time",
+        "week8",
+        "mmrm",
+        Estimand(
+            population="adults after knee surgery",
+            intercurrent_events=(
+                IntercurrentEvent("rescue_medication", "while_on_treatment"),
+                IntercurrentEvent("discontinued_treatment", "treatment_policy"),
+            ),
+        ),
+    )
+    study = dataclasses.replace(
+        inp["study"],
+        analysis=dataclasses.replace(
+            inp["study"].analysis,
+            key_secondary=(planned,),
+            testing="holm",
+            sensitivity_sets=("per_protocol",),
+        ),
+    )
+    labels = {"tug_time": "Timed Up and Go (s)"}
+    paragraphs = R.methods_paragraphs(study, inp["results"], VERSIONS, inp["model_fits"], labels)
+    text = " ".join(paragraphs)
+    assert (
+        "key secondary analyses, in testing order: (1) Timed Up and Go (s) at Week 8 by MMRM"
+        in (text)
+    )
+    assert "tested by Holm's procedure over them" in text
+    (estimand,) = [p for p in paragraphs if p.startswith("Estimand of the key secondary")]
+    assert "population: adults after knee surgery" in estimand
+    assert "variable: Timed Up and Go (s) at Week 8" in estimand
+    assert "rescue medication: while on treatment (the last post-baseline value" in estimand
+    assert "discontinued treatment: treatment policy (values after the event are used" in estimand
+    assert "Targeted by: MMRM (value ~ baseline + arm x visit and age" in estimand
+    assert "the per-protocol set (roster column per_protocol = yes) as sensitivity" in text
+    assert "parametric test, as pre-specified" in text
 
 
 def test_methods_read_model_facts_from_model_fits_never_from_notes():
@@ -86,10 +146,7 @@ def test_methods_read_model_facts_from_model_fits_never_from_notes():
     results.loc[results["analysis"] == "mmrm", "note"] = "covariance: ar1; estimand: anything"
     assert R.mmrm_covariance_used(fits) == {"unstructured (UN)": 1, "Toeplitz (TOEP)": 1}
     text = " ".join(R.methods_paragraphs(inp["study"], results, VERSIONS, fits))
-    assert (
-        "Estimand (as fitted by the MMRM): difference between arms in mean value at the visit."
-        in text
-    )
+    assert "estimand as fitted: difference between arms in mean value at the visit" in text
     assert "MMRM: value ~ baseline + arm * visit + age over post-baseline visits; " in text
     assert "covariance structure used: unstructured (UN) (1 outcome) and Toeplitz (TOEP)" in text
     assert "REML; Kenward-Roger df and adjusted SE" in text
@@ -120,7 +177,7 @@ def test_simulated_banner(tmp_path, simulated):
 def test_single_arm_report(tmp_path):
     text = make_report(tmp_path, single_arm_inputs()).read_text()
     assert 'id="table3_tests"' in text
-    assert "Table 3. Outcomes over visits (single arm)" in text
+    assert "Table 3. Outcomes over visits (single arm, exploratory)" in text
     assert "single-arm study" in text
     assert "whether it persisted at Week 24" in text
 

@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 INGEST = {"validate", "score", "assemble", "descriptives"}
-ANALYSIS = {"analyse", "figures", "tables", "report", "provenance"}
-READERS = {"figures", "tables", "report", "provenance"}
+# the tiny study is parallel with tables.within_arm (default): Table 4 has a rule of its own
+READERS = {"figures", "tables", "within_arm_table", "report", "provenance"}
+ANALYSIS = {"analyse"} | READERS
 EVERYTHING = INGEST | ANALYSIS
 
 
@@ -42,15 +43,57 @@ EDITS = {
         lambda s: _set(("analysis", "multiplicity", "method"))(s, "none"),
         ANALYSIS,
     ),
-    "test selection": (lambda s: _set(("analysis", "test_selection"))(s, "parametric"), ANALYSIS),
+    "test selection": (lambda s: _set(("analysis", "test_selection"))(s, "auto"), ANALYSIS),
     "alpha": (lambda s: _set(("analysis", "alpha"))(s, 0.1), ANALYSIS),
     "minimal important difference": (
         lambda s: _set(("analysis", "minimal_important_difference"))(s, {"tug_time": 1.0}),
         ANALYSIS,
     ),
     "MMRM covariance order": (
-        lambda s: _set(("analysis", "mmrm_covariance"))(s, ["compound_symmetry"]),
+        lambda s: _set(("analysis", "mmrm", "covariance"))(s, ["compound_symmetry"]),
         ANALYSIS,
+    ),
+    "MMRM baseline by visit": (
+        lambda s: _set(("analysis", "mmrm", "baseline_by_visit"))(s, True),
+        ANALYSIS,
+    ),
+    # the analysis plan
+    "primary analysis": (
+        lambda s: _set(("analysis", "primary", "outcome"))(s, "grip_grip_kg"),
+        ANALYSIS,
+    ),
+    "estimand": (
+        lambda s: _set(("analysis", "primary", "estimand"))(
+            s, {"intercurrent_events": [{"type": "rescue", "strategy": "treatment_policy"}]}
+        ),
+        ANALYSIS,
+    ),
+    "key secondary": (
+        lambda s: _set(("analysis", "key_secondary"))(
+            s, [{"outcome": "grip_grip_kg", "visit": "week8", "method": "mmrm"}]
+        ),
+        ANALYSIS,
+    ),
+    "testing strategy": (lambda s: _set(("analysis", "testing"))(s, "holm"), ANALYSIS),
+    "between test": (lambda s: _set(("analysis", "between_test"))(s, "student"), ANALYSIS),
+    "responder missing policy": (
+        lambda s: _set(("analysis", "responders", "missing"))(s, "exclude"),
+        ANALYSIS,
+    ),
+    "analysis set": (
+        lambda s: _set(("analysis", "analysis_set"))(s, "completers"),
+        ANALYSIS,
+    ),
+    # the participant flow's screening counts: analyse writes participant_flow.csv
+    "flow screening counts": (
+        lambda s: s.update(flow={"screened": 12, "excluded": {"declined": 4}}),
+        ANALYSIS,
+    ),
+    # what the tables show: readers only
+    "table1 variables": (lambda s: s.update(table1={"variables": ["age"]}), READERS),
+    "within-arm table off": (
+        lambda s: s.update(tables={"within_arm": False}),
+        READERS - {"within_arm_table"},
     ),
     # what readers see: tables, figures, report
     "arm label": (lambda s: s["arms"][1].update(label="Strength training"), READERS),
@@ -82,7 +125,26 @@ EDITS = {
     "reordered keys": (None, set()),
     "spelled-out defaults": (
         lambda s: s.update(
-            analysis={"primary_visit": "week8", "test_selection": "auto", "alpha": 0.05},
+            analysis={
+                **s["analysis"],
+                "primary_visit": "week8",
+                "test_selection": "parametric",
+                "between_test": "welch",
+                "alpha": 0.05,
+                "testing": "fixed_sequence",
+                "exploratory_only": False,
+                "analysis_set": "full_analysis",
+                "sensitivity_sets": [],
+                "responders": {"missing": "non_responder", "thresholds": {}},
+                "mmrm": {
+                    "covariance": ["unstructured", "toeplitz", "ar1", "compound_symmetry"],
+                    "baseline_by_visit": False,
+                    "tolerance": 1e-8,
+                },
+                "multiplicity": {"method": "holm", "family": "primary_visit"},
+            },
+            tables={"within_arm": True},
+            flow={},
             covariates=[{"name": "age", "type": "numeric"}],
             missing_codes=[],
             allow_columns=[],

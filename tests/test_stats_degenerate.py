@@ -116,9 +116,17 @@ def test_all_missing_outcome():
     )
     results = analyse_study(data, OUTCOMES, roster(data), study())
     check_contract(results)
-    assert results["p_value"].isna().all()
+    # every participant counts, as a non-responder (responders.missing: non_responder):
+    # 0/3 against 0/3 is a risk difference of 0 with Fisher's p = 1; nothing else has a p
+    responder = results["analysis"] == "responder"
+    assert results.loc[~responder, "p_value"].isna().all()
+    assert results.loc[responder & (results["group"] == ""), "p_value"].tolist() == [1.0, 1.0]
+    assert (results.loc[responder & (results["group"] != ""), "n"] == 3).all()
     assert results.query("analysis == 'ancova'")["note"].str.contains("no complete cases").all()
-    assert (results.query("analysis == 'responder'")["n"] == 0).any()
+    logistic = results.query("analysis == 'responder_logistic'")
+    assert (
+        logistic["note"].str.contains("no participant with a responder status and baseline").all()
+    )
 
 
 def test_one_arm_empty():

@@ -1,6 +1,6 @@
-"""Statistics the figures draw: the t interval of a mean, pooled SD and standardised effects
-(against R: tests/reference/figure_statistics.R), normal Q-Q points and participant flow
-(worked by hand)."""
+"""Statistics the figures draw: the t interval of a mean, the pooled SD and the standardised
+difference of the forest plot (against R: tests/reference/figure_statistics.R), and normal
+Q-Q points (worked by hand)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers.reference import reference_file
-from helpers.report_inputs import parallel_inputs, single_arm_inputs
 from scipy import stats
 
-from trialflow.stats.attendance import flow_counts
 from trialflow.stats.descriptives import mean_ci
-from trialflow.stats.effects import baseline_sd, pooled_sd, standardise
+from trialflow.stats.effect_sizes import pooled_sd, standardised_difference
 from trialflow.stats.normality import qq_points
 
 R_RTOL = 1e-12  # R writes 15 significant digits
@@ -59,46 +57,43 @@ def test_mean_ci_of_too_few_values():
     assert (mean, n) == (5.0, 1) and np.isnan(low) and np.isnan(high)
 
 
+def groups(*samples) -> tuple[np.ndarray, np.ndarray]:
+    values = np.concatenate([np.asarray(x, dtype=float) for x in samples])
+    labels = np.concatenate([[i] * len(x) for i, x in enumerate(samples)])
+    return values, labels
+
+
 @pytest.mark.r_reference
 def test_pooled_sd_is_effectsize_sd_pooled(r):
-    assert pooled_sd([sleep(2), sleep(1)]) == pytest.approx(
+    assert pooled_sd(*groups(sleep(2), sleep(1)))[0] == pytest.approx(
         r[("sleep_groups", "sd_pooled", 0.0)], rel=R_RTOL
     )
-    assert pooled_sd([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0, 8.0]]) == pytest.approx(
+    assert pooled_sd(*groups([1.0, 2.0, 3.0], [2.0, 4.0, 6.0, 8.0]))[0] == pytest.approx(
         r[("unequal_groups", "sd_pooled", 0.0)], rel=R_RTOL
     )
     # one group: its own SD; groups of one value add nothing; none left: NaN
-    assert pooled_sd([[1.0, 2.0, 3.0], [7.0]]) == pytest.approx(1.0)
-    assert np.isnan(pooled_sd([[1.0], [np.nan, 2.0]]))
+    assert pooled_sd(*groups([1.0, 2.0, 3.0], [7.0])) == (pytest.approx(1.0), 2)
+    assert np.isnan(pooled_sd(*groups([1.0], [np.nan, 2.0]))[0])
 
 
 @pytest.mark.r_reference
 def test_standardised_difference_is_cohens_d_with_the_interval_scaled(r):
-    sd = pooled_sd([sleep(2), sleep(1)])
-    smd, low, high = standardise(
+    """The forest plot's effect: a difference and its limits over the pooled SD (with the
+    two groups as the 'baseline' values it is R's pooled-SD Cohen's d)."""
+    values, labels = groups(sleep(2), sleep(1))
+    effect = standardised_difference(
         r[("sleep_groups", "difference", 0.0)],
         r[("sleep_groups", "welch_ci_low", 0.95)],
         r[("sleep_groups", "welch_ci_high", 0.95)],
-        sd,
+        values,
+        labels,
     )
-    assert smd == pytest.approx(r[("sleep_groups", "cohens_d", 0.0)], rel=R_RTOL)
-    assert low == pytest.approx(r[("sleep_groups", "welch_ci_low", 0.95)] / sd, rel=R_RTOL)
-    # lower is better: the sign flips and the limits swap
-    flipped = standardise(2.0, 1.0, 3.0, sd=4.0, direction=-1.0)
-    assert flipped == (-0.5, -0.75, -0.25)
-    assert all(np.isnan(v) for v in standardise(2.0, 1.0, 3.0, sd=0.0))
-
-
-def test_baseline_sd_pools_the_arms_compared():
-    inp = parallel_inputs()
-    a = inp["analysis"]
-    base = a[(a["outcome"] == "tug_time") & (a["visit"] == "baseline")]
-    groups = [g["value"].to_numpy() for _, g in base.groupby("arm")]
-    assert baseline_sd(a, "tug_time", "baseline", ["control", "exercise"]) == pytest.approx(
-        pooled_sd(groups)
+    sd = r[("sleep_groups", "sd_pooled", 0.0)]
+    assert effect["effect_size"] == pytest.approx(r[("sleep_groups", "cohens_d", 0.0)], rel=R_RTOL)
+    assert effect["effect_size_ci_low"] == pytest.approx(
+        r[("sleep_groups", "welch_ci_low", 0.95)] / sd, rel=R_RTOL
     )
-    control = base.loc[base["arm"] == "control", "value"]
-    assert baseline_sd(a, "tug_time", "baseline", ["control"]) == pytest.approx(control.std())
+    assert effect["effect_size_name"] == "standardised_difference"
 
 
 def test_qq_points_use_filliben_positions_and_a_least_squares_line():
@@ -117,27 +112,3 @@ def test_qq_points_use_filliben_positions_and_a_least_squares_line():
     theory, ordered, slope, intercept = qq_points([2.0, 1.0])
     np.testing.assert_allclose(theory, stats.norm.ppf([0.25, 0.75]))
     assert ordered.tolist() == [1.0, 2.0] and np.isnan(slope) and np.isnan(intercept)
-
-
-def test_flow_counts_follow_the_roster():
-    inp = parallel_inputs()
-    flow = flow_counts(inp["study"], inp["participants"], inp["analysis"]).set_index(
-        ["arm", "stage", "visit"]
-    )
-    assert flow.loc[("control", "allocated", ""), "n"] == 8
-    assert flow.loc[("control", "withdrawn", "week8"), "n"] == 1
-    assert flow.loc[("control", "withdrawn", "week8"), "reasons"] == "moved away: 1"
-    assert flow.loc[("exercise", "withdrawn", "week8"), "reasons"] == "lost to follow-up: 1"
-    assert flow.loc[("exercise", "attended", "week8"), "n"] == 7
-    assert flow.loc[("exercise", "analysed", ""), "n"] == 8
-
-
-def test_flow_counts_single_arm_and_unrecorded_reason():
-    inp = single_arm_inputs()
-    roster = inp["participants"].copy()
-    roster.loc[0, "last_visit"] = "week12"  # left after week 12 without a reason
-    flow = flow_counts(inp["study"], roster).set_index(["arm", "stage", "visit"])
-    assert flow.loc[("training", "withdrawn", "week24"), "reasons"] == "reason not recorded: 1"
-    assert flow.loc[("training", "attended", "week24"), "n"] == 8
-    # no analysis data given: all allocated count as analysed
-    assert flow.loc[("training", "analysed", ""), "n"] == 10

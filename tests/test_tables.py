@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import numpy as np
@@ -13,8 +14,9 @@ from helpers.studies import make_study
 from scipy import stats
 
 from trialflow import tables as T
-from trialflow.config import AnalysisOptions
+from trialflow.config import AnalysisOptions, PlannedAnalysis, Table1Options, TablesOptions
 from trialflow.reported import ReportedResults, outcome_labels
+from trialflow.stage_config import config_sha256
 from trialflow.stats import descriptives
 
 # --------------------------------------------------------------------------- formatting
@@ -161,6 +163,13 @@ def test_outcomes_by_visit_cells_match_hand_values():
     table = T.outcomes_by_visit_table(t["study"], t["outcomes"], t["results"], t["descriptives"])
     frame = table.frame.set_index("Visit")
     assert list(table.frame["Outcome"].unique()) == ["Strength (Nm, higher = better)"]
+    # the randomised comparison first, then the arms' descriptions
+    assert list(table.frame.columns)[:4] == [
+        "Outcome",
+        "Visit",
+        "Analysis plan",
+        "ANCOVA difference (95% CI)",
+    ]
     # baseline SDs 2 and 3 -> two decimals
     assert frame.loc["Baseline", "Control: mean (SD) [n]"] == "12.00 (2.00) [3]"
     assert (
@@ -169,18 +178,44 @@ def test_outcomes_by_visit_cells_match_hand_values():
         == "13.00 (2.65) [3]"
     )
     assert frame.loc["Week 8", "Exercise: mean (SD) [n]"] == "17.00 (3.00) [3]"
-    assert (
-        frame.loc["Week 8", "Exercise: change from baseline (95% CI)"]
-        == "5.00 (4.99 to 5.01); p = 0.023"
+    # the mean change with its t interval, no within-arm test
+    assert frame.loc["Week 8", "Exercise: mean change from baseline (95% CI)"] == (
+        "5.00 (4.99 to 5.01)"
     )
     assert (
         frame.loc["Week 8", "ANCOVA difference (95% CI)"]
         == "3.46 (-0.12 to 7.00); p = 0.071; adj. p = 0.142"
     )
+    assert frame.loc["Week 8", "Analysis plan"] == "Exploratory"
     # no control change and no MMRM rows in results: those columns are left out
-    assert "Control: change from baseline (95% CI)" not in frame.columns
+    assert "Control: mean change from baseline (95% CI)" not in frame.columns
     assert "MMRM difference (95% CI)" not in frame.columns
-    assert any("Holm" in note for note in table.footnotes)
+    (note,) = [n for n in table.footnotes if n.startswith("Exploratory")]
+    assert "Holm" in note and "descriptive" in note and "significan" not in note
+    # the resolved config's hash, as provenance.json records it
+    digest = config_sha256(t["study"])
+    assert table.footnotes[-1] == f"Configuration SHA-256 {digest[:12]} (provenance.json)."
+
+
+def test_planned_rows_are_labelled_and_a_stopped_sequence_says_so():
+    t = tiny()
+    planned = PlannedAnalysis("strength", "week8", "ancova")
+    study = dataclasses.replace(
+        t["study"], analysis=dataclasses.replace(t["study"].analysis, primary=planned)
+    )
+    results = t["results"].copy()
+    results["flags"] = ["", "primary"]
+    table = T.outcomes_by_visit_table(study, t["outcomes"], results, t["descriptives"])
+    frame = table.frame.set_index("Visit")
+    assert frame.loc["Week 8", "Analysis plan"] == "Primary (ANCOVA)"
+    assert any(
+        n.startswith("Primary and key secondary analyses") and "fixed-sequence" in n
+        for n in table.footnotes
+    )
+    results["flags"] = ["", "key_secondary;not_formally_tested"]
+    table = T.outcomes_by_visit_table(study, t["outcomes"], results, t["descriptives"])
+    cell = table.frame.set_index("Visit").loc["Week 8", "ANCOVA difference (95% CI)"]
+    assert cell.endswith("; not formally tested")
 
 
 def test_table1_values_match_roster():
@@ -202,6 +237,30 @@ def test_table1_values_match_roster():
     assert male["Control (n = 3)"] == "1 (33.3%)"
     assert male["Exercise (n = 3)"] == "0 (0.0%)"
     assert male["Total (n = 6)"] == "1 (16.7%)"
+    missing = frame[frame["Characteristic"] == "Age (years), missing, n"].iloc[0]
+    assert missing.iloc[2:].tolist() == ["0", "0", "0"]
+
+
+def test_table1_is_declared_never_chosen_by_a_normality_test():
+    """table1.variables and table1.summary decide; a 0/1 variable shows both levels."""
+    t = tiny()
+    roster = t["participants"].assign(
+        smoker=[1, 1, 1, 1, np.nan, 1], bmi=[20.0, 35.0, 21.0, 22.0, 23.0, 40.0]
+    )
+    study = dataclasses.replace(
+        t["study"],
+        table1=Table1Options(variables=("bmi", "smoker"), summary={"bmi": "median_iqr"}),
+    )
+    frame = T.table1_table(study, roster).frame
+    bmi = frame[frame["Characteristic"] == "Body-mass index (kg/m²), median [Q1, Q3]"].iloc[0]
+    assert bmi["Control (n = 3)"] == "21.0 [20.5, 28.0]"  # R quantile type 7 of 20, 21, 35
+    smoker = frame[frame["Characteristic"] == "Smoker, n (%)"]
+    assert smoker["Level"].tolist() == ["0", "1"]
+    assert smoker["Exercise (n = 3)"].tolist() == ["0 (0.0%)", "2 (100.0%)"]
+    missing = frame[frame["Characteristic"] == "Smoker, missing, n"].iloc[0]
+    assert missing["Exercise (n = 3)"] == "1"
+    assert frame["Characteristic"].str.startswith("Age").sum() == 0  # not declared
+    assert "declared" in table1_note(T.table1_table(study, roster))
 
 
 def test_table1_single_arm_has_no_total_column():
@@ -224,48 +283,52 @@ def test_table1_accepts_a_long_frame_of_display_strings():
     assert table.frame.iloc[0].tolist() == ["Age (years)", "", "60 (10)", "56 (2)"]
 
 
+def table1_note(table) -> str:
+    return " ".join(table.footnotes)
+
+
 # --------------------------------------------------------------------------- test selection
 
 
-def test_within_change_uses_the_selected_test():
-    inp = parallel_inputs("nonparametric")
+@pytest.mark.parametrize("selection", ["nonparametric", "auto", "parametric"])
+def test_change_cells_are_the_mean_change_whatever_the_test_selection(selection):
+    inp = parallel_inputs(selection)
     table = T.outcomes_by_visit_table(
         inp["study"], inp["outcomes"], inp["results"], inp["descriptives"]
     )
     res = inp["results"]
-    wil = res[
-        (res["analysis"] == "wilcoxon_signed_rank")
+    paired = res[
+        (res["analysis"] == "paired_t")
         & (res["group"] == "exercise")
         & (res["outcome"] == "back_peak_torque")
     ].iloc[0]
     cell = table.frame.loc[
         (table.frame["Visit"] == "Week 8") & table.frame["Outcome"].str.startswith("Back"),
-        "Exercise: change from baseline (95% CI)",
+        "Exercise: mean change from baseline (95% CI)",
     ].iloc[0]
-    assert cell == f"{wil['estimate']:.2f}‡; {T.format_p(wil['p_value'], prefix=True)}"
-    assert any("Wilcoxon" in note for note in table.footnotes)
+    assert cell == T.format_ci(paired["estimate"], paired["ci_low"], paired["ci_high"], 2)
+    assert not any("Wilcoxon" in note for note in table.footnotes)
 
 
 def test_degenerate_rank_interval_is_marked_and_explained():
     inp = parallel_inputs("nonparametric")
     res = inp["results"].copy()
     hit = (
-        (res["analysis"] == "wilcoxon_signed_rank")
-        & (res["group"] == "exercise")
+        (res["analysis"] == "mann_whitney")
+        & (res["visit"] == "week8")
+        & res["contrast"].str.endswith(")")
         & (res["outcome"] == "back_peak_torque")
     )
     res.loc[hit, ["estimate", "ci_low", "ci_high"]] = [7.5, 7.5000592, 7.5000089]
     res.loc[hit, "flags"] = "degenerate_interval"  # the tables read flags, never the note
-    table = T.outcomes_by_visit_table(inp["study"], inp["outcomes"], res, inp["descriptives"])
-    cells = table.frame["Exercise: change from baseline (95% CI)"]
+    table = T.between_arm_table(inp["study"], inp["outcomes"], res, inp["descriptives"])
+    cells = table.frame["Mann-Whitney U: shift in change (95% CI)"]
     marked = [c for c in cells if T.DEGENERATE_MARK in c]
     assert len(marked) == 1 and marked[0].startswith("7.50 (7.50 to 7.50)‡§")
     assert any(note.startswith(T.DEGENERATE_MARK) for note in table.footnotes)
     prose_only = inp["results"].copy()
     prose_only.loc[hit, "note"] = "normal-approximation interval degenerate with heavy ties"
-    clean = T.outcomes_by_visit_table(
-        inp["study"], inp["outcomes"], prose_only, inp["descriptives"]
-    )
+    clean = T.between_arm_table(inp["study"], inp["outcomes"], prose_only, inp["descriptives"])
     assert not any(note.startswith(T.DEGENERATE_MARK) for note in clean.footnotes)
 
 
@@ -295,11 +358,46 @@ def test_auto_selection_follows_the_pipeline_rule():
 # --------------------------------------------------------------------------- layouts
 
 
+def test_between_arm_table_is_the_randomised_comparison():
+    inp = parallel_inputs("parametric")
+    table = T.between_arm_table(inp["study"], inp["outcomes"], inp["results"], inp["descriptives"])
+    frame = table.frame
+    assert table.title.startswith("Table 3. Between-arm tests (exploratory)")
+    # (the fixture's Welch rows carry no effect size: that column is left out)
+    assert list(frame.columns) == [
+        "Outcome",
+        "Visit",
+        "Welch t: difference in change (95% CI)",
+        "Welch t: difference at visit (95% CI)",
+    ]
+    assert frame["Visit"].tolist() == ["Week 8", "Week 8"]  # no baseline comparison
+    # the planned outcome first
+    assert frame["Outcome"].iloc[0].startswith("Back-extensor")
+    a = inp["analysis"]
+    wide = a[a["outcome"] == "tug_time"].pivot(
+        index="participant_id", columns="visit", values="value"
+    )
+    arm = a.drop_duplicates("participant_id").set_index("participant_id")["arm"]
+    ex, co = wide[arm[wide.index] == "exercise"], wide[arm[wide.index] == "control"]
+    change = stats.ttest_ind(
+        (ex["week8"] - ex["baseline"]).dropna(),
+        (co["week8"] - co["baseline"]).dropna(),
+        equal_var=False,
+    ).pvalue
+    row = frame[frame["Outcome"].str.startswith("Timed")].iloc[0]
+    assert T.format_p(change, prefix=True) in row["Welch t: difference in change (95% CI)"]
+    # with rank tests reported, they get their own labelled columns
+    auto = parallel_inputs("auto")
+    columns = T.between_arm_table(
+        auto["study"], auto["outcomes"], auto["results"], auto["descriptives"]
+    ).frame.columns
+    assert "Mann-Whitney U: shift in change (95% CI)" in columns
+    assert "Welch t: difference in change (95% CI)" in columns
+
+
 def test_classic_table_p_values_are_recomputable():
     inp = parallel_inputs("parametric")
-    table = T.classic_tests_table(
-        inp["study"], inp["outcomes"], inp["results"], inp["descriptives"]
-    )
+    table = T.within_arm_table(inp["study"], inp["outcomes"], inp["results"], inp["descriptives"])
     frame = table.frame
     assert frame["Arm"].tolist() == ["Control", "Exercise", "Control", "Exercise"]
     a = inp["analysis"]
@@ -360,7 +458,17 @@ def test_build_study_tables_picks_layout_by_design():
             par["study"], par["outcomes"], par["participants"], par["results"], par["descriptives"]
         )
     ]
-    assert names == ["table1_baseline", "table2_outcomes_by_visit", "table3_tests"]
+    assert names == [
+        "table1_baseline",
+        "table2_outcomes_by_visit",
+        "table3_tests",
+        "table4_within_arm",
+    ]
+    off = dataclasses.replace(par["study"], tables=TablesOptions(within_arm=False))
+    tables = T.build_study_tables(
+        off, par["outcomes"], par["participants"], par["results"], par["descriptives"]
+    )
+    assert [t.name for t in tables][-1] == "table3_tests"
     single = single_arm_inputs()
     tables = T.build_study_tables(
         single["study"],
@@ -400,7 +508,7 @@ def _write(inp, outdir):
 def test_writers_produce_every_format(tmp_path):
     inp = parallel_inputs()
     paths = _write(inp, tmp_path)
-    stems = ["table1_baseline", "table2_outcomes_by_visit", "table3_tests"]
+    stems = ["table1_baseline", "table2_outcomes_by_visit", "table3_tests", "table4_within_arm"]
     assert [p.name for p in paths] == [f"{s}.{ext}" for s in stems for ext in T.TABLE_FORMATS]
     table2 = T.outcomes_by_visit_table(
         inp["study"], inp["outcomes"], inp["results"], inp["descriptives"]
@@ -452,9 +560,7 @@ def test_results_fixture_round_trips_through_csv(tmp_path):
 
 def test_classic_table_marks_nonparametric_p_values():
     inp = parallel_inputs("nonparametric")
-    table = T.classic_tests_table(
-        inp["study"], inp["outcomes"], inp["results"], inp["descriptives"]
-    )
+    table = T.within_arm_table(inp["study"], inp["outcomes"], inp["results"], inp["descriptives"])
     res = inp["results"]
     wil = res[
         (res["analysis"] == "wilcoxon_signed_rank")

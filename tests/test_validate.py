@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+from helpers.studies import make_study
 
 from trialflow.config import study_from_mapping
 from trialflow.errors import InputError
@@ -164,4 +165,30 @@ def test_roster_ranges_are_one_table_for_validation_and_instruments(tmp_path):
         validate_study(STUDY, participants, raw)
     assert [str(p).split("/")[-1] for p in info.value.problems] == [
         "participants.csv, row 3, column 'weight_kg': got '5800'; expected a number from 10 to 400"
+    ]
+
+
+def test_analysis_plan_roster_columns_are_validated():
+    """ice_visit, ice_type, per_protocol and received_allocation (trialflow.roster)."""
+    from trialflow.validate import validate_participants
+
+    study = make_study(visits=[("baseline", 0, "baseline"), ("week8", 8, "end_of_treatment")])
+    roster = pd.DataFrame(
+        {
+            "participant_id": ["a", "b", "c", "d"],
+            "arm": ["control", "exercise", "control", "exercise"],
+            "ice_visit": ["week8", "baseline", None, " week8 "],
+            "ice_type": ["rescue_medication", "discontinued_treatment", "surgery", None],
+            "per_protocol": ["Yes", "no", "maybe", None],
+            "received_allocation": ["1", "0", "TRUE", "n"],
+            "source_file": "participants.csv",
+            "source_row": [2, 3, 4, 5],
+        }
+    )
+    _, problems = validate_participants(roster, study)
+    found = [(p.row, p.column, p.value, p.expected) for p in problems]
+    assert found == [
+        (4, "per_protocol", "maybe", "yes or no (yes, no, true, false, 1, 0) or blank"),
+        (3, "ice_visit", "baseline", "a post-baseline visit id (week8) or blank"),
+        (4, "ice_visit", None, "the first visit the event 'surgery' (ice_type) affects"),
     ]

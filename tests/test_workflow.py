@@ -215,3 +215,29 @@ def test_jobs_ask_for_memory_and_time_scaled_from_their_input_size(
     # later jobs' inputs do not exist yet: Snakemake asks again once they do
     score = re.search(r"rule score:.*?resources: ([^\n]*)", dry.stdout, re.S).group(1)
     assert "mem_mb=<TBD>" in score
+
+
+@pytest.mark.slow
+def test_the_plan_reaches_every_output(finished_run):
+    """The tiny study's primary analysis (TUG at week 8 by ANCOVA): flagged in results.csv,
+    counted in participant_flow.csv, labelled in Table 2, stated in the Methods."""
+    from trialflow.stats import read_results_csv
+
+    tables = finished_run / "results/tiny/tables"
+    results = read_results_csv(tables / "results.csv")
+    primary = results.loc[results["flags"] == "primary"]
+    assert primary[["outcome", "visit", "analysis", "contrast"]].values.tolist() == [
+        ["tug_time", "week8", "ancova", "training - usual"]
+    ]
+    # U4 left before week 8: 3 usual-care and 4 training participants in the model
+    assert primary["n"].tolist() == [7]
+    flow = pd.read_csv(tables / "participant_flow.csv", keep_default_na=False)
+    analysed = flow.loc[flow["stage"] == "analysed_primary"].set_index("arm")["n"]
+    assert analysed.to_dict() == {"usual": 3, "training": 4}
+    withdrawn = flow.loc[(flow["stage"] == "withdrawn") & (flow["arm"] == "usual")]
+    assert withdrawn[["n", "reason"]].values.tolist() == [[1, "moved away"]]
+    table2 = pd.read_csv(tables / "table2_outcomes_by_visit.csv", dtype=str, keep_default_na=False)
+    assert "Primary (ANCOVA)" in set(table2["Analysis plan"])
+    assert (tables / "table4_within_arm.csv").exists()
+    report = (finished_run / "results/tiny/report.html").read_text()
+    assert "Estimand of the primary analysis" in report

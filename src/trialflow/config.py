@@ -20,6 +20,20 @@ TestSelection = Literal["auto", "parametric", "nonparametric"]
 MultiplicityMethod = Literal["holm", "fdr_bh", "none"]
 MultiplicityFamily = Literal["primary_visit", "all_visits", "per_outcome"]
 CovariateType = Literal["numeric", "categorical"]
+#: How a primary or key secondary hypothesis is analysed (``analysis.primary.method``).
+PlannedMethod = Literal["ancova", "mmrm", "responder"]
+TestingStrategy = Literal["fixed_sequence", "holm", "none"]
+AnalysisSetName = Literal["full_analysis", "per_protocol", "completers"]
+BetweenTest = Literal["welch", "student"]
+#: Intercurrent-event strategies the config accepts; ``principal_stratum`` only to say that
+#: it is not supported (:mod:`trialflow.plan_problems`).
+IceStrategy = Literal[
+    "treatment_policy", "hypothetical", "while_on_treatment", "composite", "principal_stratum"
+]
+ResponderMissing = Literal["non_responder", "exclude"]
+Table1Summary = Literal["mean_sd", "median_iqr", "n_pct"]
+#: The config key ``analysis.mmrm`` replaced (trialflow 0.2); read only to say so.
+REPLACED_KEYS = {"mmrm_covariance": "mmrm.covariance"}
 
 #: Columns of the analysis data that trialflow makes itself: no covariate may take a name.
 RESERVED_COLUMNS = ("participant_id", "arm", "visit", "week", "outcome", "value", "baseline")
@@ -97,13 +111,107 @@ class Multiplicity:
 
 
 @dataclass(frozen=True)
+class IntercurrentEvent:
+    """One intercurrent event of an estimand: the roster's ``ice_type`` and its strategy."""
+
+    type: str
+    strategy: IceStrategy
+
+
+@dataclass(frozen=True)
+class Estimand:
+    """An estimand in ICH E9(R1) terms; a missing text is written by the Methods.
+
+    ``intercurrent_events`` None means the default (every event: hypothetical strategy); a
+    tuple lists every event type the roster may hold, with its strategy.
+    """
+
+    population: str | None = None
+    variable: str | None = None
+    intercurrent_events: tuple[IntercurrentEvent, ...] | None = None
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedAnalysis:
+    """The primary or one key secondary analysis: outcome, visit, method and estimand."""
+
+    outcome: str
+    visit: str
+    method: PlannedMethod
+    estimand: Estimand | None = None
+
+
+@dataclass(frozen=True)
+class MMRMOptions:
+    """``analysis.mmrm``: covariance structures tried in order, baseline x visit, tolerance."""
+
+    covariance: tuple[str, ...] = ("unstructured", "toeplitz", "ar1", "compound_symmetry")
+    baseline_by_visit: bool = False
+    tolerance: float = 1e-8  # SAS's CONVH (trialflow.stats.mmrm.SAS_CONVH)
+
+
+@dataclass(frozen=True)
+class ResponderOptions:
+    """``analysis.responders``: thresholds per outcome (``{mid: x}`` or
+    ``{percent_improvement: y}``) and how a missing status counts."""
+
+    thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    missing: ResponderMissing = "non_responder"
+
+
+@dataclass(frozen=True)
 class AnalysisOptions:
-    test_selection: TestSelection = "auto"
+    test_selection: TestSelection = "parametric"
     alpha: float = 0.05
     primary_visit: str | None = None
     multiplicity: Multiplicity = field(default_factory=Multiplicity)
     minimal_important_difference: Mapping[str, float] = field(default_factory=dict)
-    mmrm_covariance: tuple[str, ...] = ("unstructured", "toeplitz", "ar1", "compound_symmetry")
+    primary: PlannedAnalysis | None = None
+    key_secondary: tuple[PlannedAnalysis, ...] = ()
+    testing: TestingStrategy = "fixed_sequence"
+    exploratory_only: bool = False
+    analysis_set: AnalysisSetName = "full_analysis"
+    sensitivity_sets: tuple[AnalysisSetName, ...] = ()
+    between_test: BetweenTest = "welch"
+    responders: ResponderOptions = field(default_factory=ResponderOptions)
+    mmrm: MMRMOptions = field(default_factory=MMRMOptions)
+
+    @property
+    def planned(self) -> tuple[PlannedAnalysis, ...]:
+        """The confirmatory analyses in testing order: primary, then key secondary."""
+        return (self.primary, *self.key_secondary) if self.primary else ()
+
+    def responder_thresholds(self) -> dict[str, Mapping[str, float]]:
+        """Responder threshold per outcome: ``responders.thresholds``, else the outcome's
+        ``minimal_important_difference`` as an absolute threshold."""
+        thresholds = {k: {"mid": float(v)} for k, v in self.minimal_important_difference.items()}
+        thresholds.update({k: dict(v) for k, v in self.responders.thresholds.items()})
+        return dict(sorted(thresholds.items()))
+
+
+@dataclass(frozen=True)
+class Table1Options:
+    """``table1``: the variables of Table 1 in order (None: covariates and the instruments'
+    roster fields) and a summary per variable."""
+
+    variables: tuple[str, ...] | None = None
+    summary: Mapping[str, Table1Summary] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TablesOptions:
+    """``tables``: ``within_arm`` writes the table of within-arm and baseline tests."""
+
+    within_arm: bool = True
+
+
+@dataclass(frozen=True)
+class FlowOptions:
+    """``flow``: screening counts the roster cannot know (CONSORT enrolment box)."""
+
+    screened: int | None = None
+    excluded: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -118,6 +226,9 @@ class Study:
     covariates: tuple[str, ...] = ()
     analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
     simulated: bool = False
+    table1: Table1Options = field(default_factory=Table1Options)
+    tables: TablesOptions = field(default_factory=TablesOptions)
+    flow: FlowOptions = field(default_factory=FlowOptions)
     #: covariate name -> numeric | categorical (every covariate, defaults filled in)
     covariate_types: Mapping[str, CovariateType] = field(default_factory=dict)
     #: values that mean "missing" in every numeric column of the study's files
@@ -157,11 +268,19 @@ class Study:
 
     @property
     def primary_visit(self) -> Visit:
-        """The visit named in ``analysis.primary_visit``, else end of treatment, else the last."""
+        """The visit of the exploratory family ``primary_visit``: ``analysis.primary_visit``,
+        else the primary analysis's visit, else end of treatment, else the last visit."""
         wanted = self.analysis.primary_visit
+        if wanted is None and self.analysis.primary is not None:
+            wanted = self.analysis.primary.visit
         if wanted is not None:
             return next(v for v in self.visits if v.id == wanted)
         return self.end_of_treatment or self.visits[-1]
+
+    @property
+    def single_arm(self) -> bool:
+        """Whether the study has one arm (within-arm changes are its analyses)."""
+        return self.design == "single_arm" or len(self.arms) == 1
 
     def covariate_type(self, name: str) -> CovariateType:
         """How a covariate enters the models: declared, else :func:`default_covariate_type`."""
@@ -172,6 +291,70 @@ class Study:
 
     def instrument(self, instrument_id: str) -> InstrumentSpec:
         return next(i for i in self.instruments if i.id == instrument_id)
+
+
+def _estimand(raw: Mapping[str, Any] | None) -> Estimand | None:
+    if raw is None:
+        return None
+    events = raw.get("intercurrent_events")
+    return Estimand(
+        population=raw.get("population"),
+        variable=raw.get("variable"),
+        intercurrent_events=None
+        if events is None
+        else tuple(IntercurrentEvent(e["type"], e["strategy"]) for e in events),
+        summary=raw.get("summary"),
+    )
+
+
+def _planned(raw: Mapping[str, Any]) -> PlannedAnalysis:
+    return PlannedAnalysis(
+        outcome=raw["outcome"],
+        visit=raw["visit"],
+        method=raw["method"],
+        estimand=_estimand(raw.get("estimand")),
+    )
+
+
+def _threshold(value: float | Mapping[str, float]) -> dict[str, float]:
+    """A responder threshold as ``{mid: x}`` or ``{percent_improvement: y}``."""
+    if isinstance(value, Mapping):
+        return {k: float(v) for k, v in value.items()}
+    return {"mid": float(value)}
+
+
+def analysis_from_mapping(raw: Mapping[str, Any] | None) -> AnalysisOptions:
+    """:class:`AnalysisOptions` from a validated ``analysis`` mapping.
+
+    Raises
+    ------
+    ValueError
+        For a key the plan replaced (``mmrm_covariance``), naming its new place.
+    """
+    analysis = dict(raw or {})
+    for old, new in REPLACED_KEYS.items():
+        if old in analysis:
+            raise ValueError(f"analysis.{old} was replaced by analysis.{new}")
+    multiplicity = Multiplicity(**(analysis.pop("multiplicity", None) or {}))
+    mmrm = dict(analysis.pop("mmrm", None) or {})
+    if "covariance" in mmrm:
+        mmrm["covariance"] = tuple(mmrm["covariance"])
+    responders = dict(analysis.pop("responders", None) or {})
+    responders["thresholds"] = {
+        k: _threshold(v) for k, v in (responders.get("thresholds") or {}).items()
+    }
+    primary = analysis.pop("primary", None)
+    key_secondary = analysis.pop("key_secondary", None) or ()
+    sensitivity = tuple(analysis.pop("sensitivity_sets", None) or ())
+    return AnalysisOptions(
+        multiplicity=multiplicity,
+        mmrm=MMRMOptions(**mmrm),
+        responders=ResponderOptions(**responders),
+        primary=None if primary is None else _planned(primary),
+        key_secondary=tuple(_planned(k) for k in key_secondary),
+        sensitivity_sets=sensitivity,
+        **analysis,
+    )
 
 
 def default_covariate_type(name: str) -> CovariateType:
@@ -197,11 +380,11 @@ def covariate_entries(raw: Any) -> list[tuple[str, CovariateType]]:
 
 def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
     """Build a :class:`Study` from one validated ``studies.<id>`` mapping of the config."""
-    analysis = dict(raw.get("analysis") or {})
-    multiplicity = Multiplicity(**(analysis.pop("multiplicity", None) or {}))
-    if "mmrm_covariance" in analysis:
-        analysis["mmrm_covariance"] = tuple(analysis["mmrm_covariance"])
     covariates = covariate_entries(raw.get("covariates"))
+    table1 = dict(raw.get("table1") or {})
+    if table1.get("variables") is not None:
+        table1["variables"] = tuple(table1["variables"])
+    flow = dict(raw.get("flow") or {})
     return Study(
         id=study_id,
         title=raw["title"],
@@ -223,8 +406,11 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
             for instrument_id, spec in raw["instruments"].items()
         ),
         covariates=tuple(name for name, _ in covariates),
-        analysis=AnalysisOptions(multiplicity=multiplicity, **analysis),
+        analysis=analysis_from_mapping(raw.get("analysis")),
         simulated=bool(raw.get("simulated", False)),
+        table1=Table1Options(**table1),
+        tables=TablesOptions(**(raw.get("tables") or {})),
+        flow=FlowOptions(screened=flow.get("screened"), excluded=dict(flow.get("excluded") or {})),
         covariate_types=dict(covariates),
         missing_codes=missing_code_list(raw.get("missing_codes")),
         allow_columns=tuple(sorted(set(raw.get("allow_columns") or ()))),
@@ -241,8 +427,9 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
     """Rules JSON Schema cannot express, each as ``<key path>: <what is wrong>``.
 
     Cross-field rules (arms for the design, unique ids, increasing weeks, the primary
-    visit), minimal important differences that name no outcome of the study, and covariates
-    named like a column trialflow makes itself (:data:`RESERVED_COLUMNS`).
+    visit), minimal important differences that name no outcome of the study, covariates
+    named like a column trialflow makes itself (:data:`RESERVED_COLUMNS`), and the analysis
+    plan (:func:`trialflow.plan_problems.plan_problems`).
     """
     from trialflow import config_rules  # the rules of issue 10, kept in their own module
 
@@ -252,7 +439,18 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
         problems += _design_problems(key, raw)
         problems += _analysis_problems(key, raw)
         problems += config_rules.study_rule_problems(key, raw)
+        problems += _plan_problems(key, raw)
     return problems
+
+
+def _plan_problems(key: str, raw: Mapping[str, Any]) -> list[str]:
+    from trialflow.plan_problems import plan_problems
+
+    try:
+        analysed = study_outcome_ids(raw, analysed_only=True)
+    except ValueError:  # reported by _analysis_problems
+        analysed = None
+    return plan_problems(key, raw, analysed)
 
 
 def _design_problems(key: str, raw: Mapping[str, Any]) -> list[str]:
@@ -304,13 +502,15 @@ def _analysis_problems(key: str, raw: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def study_outcome_ids(raw: Mapping[str, Any]) -> list[str]:
+def study_outcome_ids(raw: Mapping[str, Any], analysed_only: bool = False) -> list[str]:
     """Outcome ids a study's instruments score: ``<instrument id>_<score>``, config order.
 
     Parameters
     ----------
     raw : mapping
         One validated ``studies.<id>`` mapping of the config.
+    analysed_only : bool
+        Leave out scores that are not analysed (reference values, bands, grades).
     """
     from trialflow import instruments  # scorers load their definition files: only when asked
 
@@ -321,6 +521,8 @@ def study_outcome_ids(raw: Mapping[str, Any]) -> list[str]:
         }
         if spec["type"] == "measures":
             options["measures"] = {k: dict(v) for k, v in (spec.get("measures") or {}).items()}
-        scores = instruments.outcomes(spec["type"], **options)["score"]
-        ids += [f"{instrument_id}_{score}" for score in scores]
+        table = instruments.outcomes(spec["type"], **options)
+        if analysed_only:
+            table = table.loc[table["analysed"].astype(bool)]
+        ids += [f"{instrument_id}_{score}" for score in table["score"]]
     return ids

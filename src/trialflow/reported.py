@@ -18,6 +18,10 @@ import pandas as pd
 from trialflow.config import Study
 from trialflow.stats.contract import (
     DEGENERATE_INTERVAL,
+    KEY_SECONDARY,
+    NOT_FORMALLY_TESTED,
+    PRIMARY,
+    SENSITIVITY,
     between_contrast,
     has_flag,
     typed_results,
@@ -27,18 +31,23 @@ from trialflow.stats.results import select_reported
 
 __all__ = [
     "BETWEEN_TESTS",
+    "METHOD_NAMES",
     "NONPARAMETRIC",
     "OVERALL_TESTS",
     "TEST_NAMES",
     "WITHIN_TESTS",
     "ReportedResults",
     "analysed_outcomes",
+    "is_confirmatory",
     "is_degenerate",
+    "not_formally_tested",
     "outcome_labels",
+    "plan_role",
     "selected_test",
 ]
 
 WITHIN_TESTS = ("paired_t", "wilcoxon_signed_rank")
+#: The between-arm pair; the t-test is Student's with ``analysis.between_test: student``.
 BETWEEN_TESTS = ("welch_t", "mann_whitney")
 OVERALL_TESTS = ("rm_anova", "friedman")
 NONPARAMETRIC = ("wilcoxon_signed_rank", "mann_whitney", "friedman")
@@ -47,6 +56,7 @@ TEST_NAMES = {
     "paired_t": "paired t-test",
     "wilcoxon_signed_rank": "Wilcoxon signed-rank test",
     "welch_t": "Welch t-test",
+    "student_t": "Student's t-test",
     "mann_whitney": "Mann-Whitney U test",
     "ancova": "ANCOVA",
     "mmrm": "MMRM",
@@ -54,11 +64,25 @@ TEST_NAMES = {
     "friedman": "Friedman test",
     "shapiro_wilk": "Shapiro-Wilk test",
     "responder": "responder analysis",
+    "responder_logistic": "logistic regression of responding adjusted for baseline",
     "chi_square": "chi-square test",
     "fisher_exact": "Fisher's exact test",
     "posthoc_paired_t": "post-hoc paired t-tests between visits",
     "posthoc_wilcoxon": "post-hoc Wilcoxon tests between visits",
 }
+
+
+#: Printed name of each method of a planned analysis (``analysis.primary.method``).
+METHOD_NAMES = {"ancova": "ANCOVA", "mmrm": "MMRM", "responder": "responder analysis"}
+
+
+def plan_role(study: Study, outcome: str, visit: str, method: str) -> str:
+    """``"Primary"``, ``"Key secondary 2"`` or ``""``: the place of an analysis in the plan."""
+    planned = study.analysis.planned
+    for i, p in enumerate(planned):
+        if (p.outcome, p.visit, p.method) == (outcome, visit, method):
+            return "Primary" if i == 0 else f"Key secondary {i}"
+    return ""
 
 
 def outcome_labels(outcomes: pd.DataFrame) -> dict[str, str]:
@@ -122,6 +146,16 @@ def selected_test(
     return rows[rows["analysis"] == wanted].iloc[0]
 
 
+def is_confirmatory(flags: object) -> bool:
+    """Whether a ``flags`` cell marks a primary or key secondary comparison."""
+    return has_flag(flags, PRIMARY) or has_flag(flags, KEY_SECONDARY)
+
+
+def not_formally_tested(row: pd.Series | None) -> bool:
+    """Whether a confirmatory row comes after the stop of a fixed sequence."""
+    return row is not None and has_flag(row["flags"], NOT_FORMALLY_TESTED)
+
+
 def is_degenerate(row: pd.Series | None) -> bool:
     """Whether a results row's interval is flagged degenerate (heavily tied rank test)."""
     return row is not None and has_flag(row["flags"], DEGENERATE_INTERVAL)
@@ -129,6 +163,9 @@ def is_degenerate(row: pd.Series | None) -> bool:
 
 class ReportedResults:
     """The rows of ``results.csv`` as the analysis reports them, looked up by comparison.
+
+    Rows of analysis sets other than the study's (sensitivity analyses) are kept apart in
+    :attr:`sensitivity`.
 
     Parameters
     ----------
@@ -139,7 +176,9 @@ class ReportedResults:
     Attributes
     ----------
     frame : pandas.DataFrame
-        The typed results plus a boolean ``reported`` column.
+        The typed results of the study's analysis set plus a boolean ``reported`` column.
+    sensitivity : pandas.DataFrame
+        The sensitivity rows (flag ``sensitivity``), in results order.
     used : set of str
         Analyses of the rows handed out so far (for footnotes).
     degenerate : bool
@@ -153,8 +192,12 @@ class ReportedResults:
         frame["reported"] = select_reported(
             frame, study.analysis.test_selection, study.analysis.alpha
         ).to_numpy()
-        self.frame = frame
+        apart = frame["flags"].map(lambda f: has_flag(f, SENSITIVITY))
+        apart |= ~frame["analysis_set"].isin(["", study.analysis.analysis_set])
+        self.frame = frame.loc[~apart]
+        self.sensitivity = frame.loc[apart]
         self.study = study
+        self.t_test = "student_t" if study.analysis.between_test == "student" else "welch_t"
         self.used: set[str] = set()
         self.degenerate = False
 
@@ -171,6 +214,24 @@ class ReportedResults:
         rows = self.rows(outcome=outcome, visit=visit, group=arm, contrast=contrast)
         return self._use(selected_test(rows, *WITHIN_TESTS, self.study))
 
+    def one(self, **where: str) -> pd.Series | None:
+        """The single row matching ``where`` (e.g. the paired t of a change), or None."""
+        rows = self.rows(**where)
+        return self._use(rows.iloc[0] if len(rows) else None)
+
+    def between_test(
+        self, outcome: str, visit: str, arm: str, ref: str, change: bool, analysis: str
+    ) -> pd.Series | None:
+        """The ``analysis`` row (a t-test or Mann-Whitney) of ``arm - ref``, whatever the
+        test selection reports."""
+        rows = self.rows(outcome=outcome, visit=visit, group="", analysis=analysis)
+        base = between_contrast(arm, ref)
+        if change:
+            rows = rows[rows["contrast"].str.startswith(base + " (")]
+        else:
+            rows = rows[rows["contrast"] == base]
+        return self._use(rows.iloc[0] if len(rows) else None)
+
     def between(
         self, outcome: str, visit: str, arm: str, ref: str, change: bool
     ) -> pd.Series | None:
@@ -181,7 +242,7 @@ class ReportedResults:
             rows = rows[rows["contrast"].str.startswith(base + " (")]
         else:
             rows = rows[rows["contrast"] == base]
-        return self._use(selected_test(rows, *BETWEEN_TESTS, self.study))
+        return self._use(selected_test(rows, self.t_test, BETWEEN_TESTS[1], self.study))
 
     def model(
         self, outcome: str, visit: str, analysis: str, contrast: str, group: str = ""
@@ -198,8 +259,9 @@ class ReportedResults:
         return self._use(selected_test(self.rows(outcome=outcome), *OVERALL_TESTS, self.study))
 
     def has_adjusted(self) -> bool:
-        """Whether any row has a multiplicity-adjusted p."""
-        return bool(self.frame["p_adjusted"].notna().any())
+        """Whether any exploratory row has a multiplicity-adjusted p."""
+        exploratory = ~self.frame["flags"].map(is_confirmatory)
+        return bool(self.frame.loc[exploratory, "p_adjusted"].notna().any())
 
     def used_names(self, tests: Iterable[str]) -> str:
         """``"paired t-test or Wilcoxon signed-rank test"``: those of ``tests`` handed out."""

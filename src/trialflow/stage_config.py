@@ -12,8 +12,10 @@ The slices, from :data:`STAGE_KEYS`:
 * ``validate`` reads where the files are and what they must contain: the design, data
   directory, arm and visit ids, instruments (with their resolved options) and covariates;
 * ``score``, ``assemble``, ``describe`` read less of the same;
-* ``analyse`` adds the ``analysis`` section;
-* ``report`` (tables, figures, report, provenance) reads the whole study, labels included.
+* ``analyse`` adds the ``analysis`` section (the analysis plan) and ``flow`` (the screening
+  counts of ``participant_flow.csv``);
+* ``report`` (tables, figures, report, provenance) reads the whole study, labels, ``table1``
+  and ``tables`` included.
 
 Labels, the title and the ``simulated`` flag reach only the ``report`` slice; in the others
 an arm or visit label is replaced by its id and the title by the study id, and a section a
@@ -48,7 +50,7 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
     "score": ("design", "arms", "visits", "instruments"),
     "assemble": ("design", "arms", "visits", "covariates"),
     "describe": ("design", "arms", "visits"),
-    "analyse": ("design", "arms", "visits", "covariates", "analysis"),
+    "analyse": ("design", "arms", "visits", "covariates", "analysis", "flow"),
     "report": (
         "title",
         "simulated",
@@ -62,12 +64,15 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
         "allow_columns",
         "allow_external_data",
         "analysis",
+        "table1",
+        "tables",
+        "flow",
     ),
 }
 STAGES = tuple(STAGE_KEYS)
 
 # Keys whose absence from a slice must not be replaced by a default.
-_GUARDED = ("instruments", "analysis", "data_dir")
+_GUARDED = ("instruments", "analysis", "data_dir", "table1", "tables", "flow")
 
 
 class MissingSection:
@@ -99,13 +104,17 @@ def canonical_json(value: Any) -> str:
 
 def _keep_order(config: Mapping[str, Any]) -> dict[str, Any]:
     """The mappings whose order means something (instruments and declared measures, the order
-    of outcomes in every table) as lists, so :func:`canonical_json` does not sort them."""
+    of outcomes in every table; the flow's exclusion reasons, the order of the flow diagram)
+    as lists, so :func:`canonical_json` does not sort them."""
     config = dict(config)
     if config.get("instruments") is not None:
         config["instruments"] = [
             {"id": key, **spec, **_measures_list(spec)}
             for key, spec in config["instruments"].items()
         ]
+    if (config.get("flow") or {}).get("excluded"):
+        excluded = [{"reason": k, "n": n} for k, n in config["flow"]["excluded"].items()]
+        config["flow"] = {**config["flow"], "excluded": excluded}
     return config
 
 
@@ -129,6 +138,9 @@ def _restore_order(config: Mapping[str, Any]) -> dict[str, Any]:
                 }
             instruments[entry["id"]] = spec
         config["instruments"] = instruments
+    if isinstance((config.get("flow") or {}).get("excluded"), list):
+        excluded = {e["reason"]: e["n"] for e in config["flow"]["excluded"]}
+        config["flow"] = {**config["flow"], "excluded": excluded}
     return config
 
 
@@ -138,7 +150,6 @@ def resolved_study(study: Study) -> dict[str, Any]:
     ``study_from_mapping(study.id, resolved_study(study))`` describes the same analysis, and
     the mapping is valid against the config schema, so it can be archived and rerun.
     """
-    analysis = study.analysis
     return {
         "title": study.title,
         "simulated": study.simulated,
@@ -155,20 +166,79 @@ def resolved_study(study: Study) -> dict[str, Any]:
         "missing_codes": [_number(code) for code in study.missing_codes],
         "allow_columns": list(study.allow_columns),
         "allow_external_data": study.allow_external_data,
-        "analysis": {
-            "test_selection": analysis.test_selection,
-            "alpha": analysis.alpha,
-            "primary_visit": study.primary_visit.id,
-            "multiplicity": {
-                "method": analysis.multiplicity.method,
-                "family": analysis.multiplicity.family,
-            },
-            "minimal_important_difference": dict(
-                sorted(analysis.minimal_important_difference.items())
-            ),
-            "mmrm_covariance": list(analysis.mmrm_covariance),
+        "analysis": _resolved_analysis(study),
+        "table1": _resolved_table1(study),
+        "tables": {"within_arm": study.tables.within_arm},
+        "flow": _resolved_flow(study),
+    }
+
+
+def _resolved_analysis(study: Study) -> dict[str, Any]:
+    analysis = study.analysis
+    resolved: dict[str, Any] = {
+        "test_selection": analysis.test_selection,
+        "between_test": analysis.between_test,
+        "alpha": analysis.alpha,
+        "primary_visit": study.primary_visit.id,
+        "exploratory_only": analysis.exploratory_only,
+        "testing": analysis.testing,
+        "key_secondary": [_resolved_planned(p) for p in analysis.key_secondary],
+        "analysis_set": analysis.analysis_set,
+        "sensitivity_sets": list(analysis.sensitivity_sets),
+        "multiplicity": {
+            "method": analysis.multiplicity.method,
+            "family": analysis.multiplicity.family,
+        },
+        "minimal_important_difference": dict(
+            sorted(analysis.minimal_important_difference.items())
+        ),
+        "responders": {
+            "thresholds": {k: dict(v) for k, v in sorted(analysis.responders.thresholds.items())},
+            "missing": analysis.responders.missing,
+        },
+        "mmrm": {
+            "covariance": list(analysis.mmrm.covariance),
+            "baseline_by_visit": analysis.mmrm.baseline_by_visit,
+            "tolerance": analysis.mmrm.tolerance,
         },
     }
+    if analysis.primary is not None:
+        resolved["primary"] = _resolved_planned(analysis.primary)
+    return resolved
+
+
+def _resolved_planned(planned) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "outcome": planned.outcome,
+        "visit": planned.visit,
+        "method": planned.method,
+    }
+    estimand = planned.estimand
+    if estimand is not None:
+        entry["estimand"] = {
+            key: getattr(estimand, key)
+            for key in ("population", "variable", "summary")
+            if getattr(estimand, key) is not None
+        }
+        if estimand.intercurrent_events is not None:
+            entry["estimand"]["intercurrent_events"] = [
+                {"type": e.type, "strategy": e.strategy} for e in estimand.intercurrent_events
+            ]
+    return entry
+
+
+def _resolved_table1(study: Study) -> dict[str, Any]:
+    table1: dict[str, Any] = {"summary": dict(sorted(study.table1.summary.items()))}
+    if study.table1.variables is not None:
+        table1["variables"] = list(study.table1.variables)
+    return table1
+
+
+def _resolved_flow(study: Study) -> dict[str, Any]:
+    flow: dict[str, Any] = {"excluded": dict(study.flow.excluded)}
+    if study.flow.screened is not None:
+        flow["screened"] = study.flow.screened
+    return flow
 
 
 def _number(value: float) -> int | float:

@@ -31,7 +31,7 @@ from trialflow.io import (
 )
 from trialflow.missing_codes import blank_missing_codes, possible_missing_codes
 from trialflow.quality import data_quality
-from trialflow.roster import ROSTER_COLUMNS
+from trialflow.roster import FLAG_TEXT, ROSTER_COLUMNS
 
 __all__ = [
     "ValidatedStudy",
@@ -200,6 +200,7 @@ def validate_participants(
     if "last_visit" in frame.columns:
         _check_allowed(frame, "last_visit", study.visit_ids, problems, required=False)
     _check_known_roster_columns(frame, required, problems, kind="numeric")
+    _check_plan_columns(frame, study, problems)
     numeric = [c for c, rule in ROSTER_COLUMNS.items() if rule.kind == "numeric"]
     for covariate in study.covariates:
         if covariate in frame.columns and covariate not in ROSTER_COLUMNS:
@@ -256,6 +257,45 @@ def _check_known_roster_columns(
             for index in frame.index[frame[column].isna()]:
                 problems.append(InputProblem(*_where(frame, index), column, None, "a value"))
         frame[column] = numbers
+
+
+def _check_plan_columns(frame: pd.DataFrame, study: Study, problems: list[InputProblem]) -> None:
+    """The analysis plan's roster columns: yes/no flags, the intercurrent event's first
+    visit (a post-baseline visit) and its type (only with a visit)."""
+    for column, rule in ROSTER_COLUMNS.items():
+        if column not in frame.columns or rule.kind != "flag":
+            continue
+        text = frame[column].astype("string").str.strip().str.lower()
+        bad = text.notna() & (text != "") & ~text.isin(FLAG_TEXT)
+        for index in frame.index[bad.to_numpy(bool)]:
+            problems.append(
+                InputProblem(
+                    *_where(frame, index), column, frame.at[index, column],
+                    "yes or no (" + ", ".join(FLAG_TEXT[:4]) + ", 1, 0) or blank",
+                )
+            )  # fmt: skip
+    post = [v.id for v in study.post_baseline]
+    if "ice_visit" in frame.columns:
+        visit = frame["ice_visit"].astype("string").str.strip()
+        bad = visit.notna() & (visit != "") & ~visit.isin(post)
+        for index in frame.index[bad.to_numpy(bool)]:
+            expected = "a post-baseline visit id (" + ", ".join(post) + ") or blank"
+            problems.append(
+                InputProblem(
+                    *_where(frame, index), "ice_visit", frame.at[index, "ice_visit"], expected
+                )
+            )
+    if "ice_type" in frame.columns:
+        kind = frame["ice_type"].astype("string").str.strip().fillna("")
+        visit = frame.get("ice_visit", pd.Series(pd.NA, index=frame.index))
+        no_visit = visit.astype("string").str.strip().fillna("") == ""
+        for index in frame.index[((kind != "") & no_visit).to_numpy(bool)]:
+            problems.append(
+                InputProblem(
+                    *_where(frame, index), "ice_visit", None,
+                    f"the first visit the event '{kind[index]}' (ice_type) affects",
+                )
+            )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- instruments

@@ -25,6 +25,8 @@ COMPARED = [
     "statistic",
     "p_value",
     "effect_size",
+    "effect_size_ci_low",
+    "effect_size_ci_high",
     "p_adjusted",
 ]
 

@@ -12,7 +12,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from trialflow.config import AnalysisOptions, Arm, InstrumentSpec, Multiplicity, Study, Visit
+from trialflow.config import (
+    AnalysisOptions,
+    Arm,
+    InstrumentSpec,
+    Multiplicity,
+    PlannedAnalysis,
+    Study,
+    Visit,
+)
 from trialflow.stats.contract import MODEL_FIT_COLUMNS, RESULT_COLUMNS
 from trialflow.stats.mmrm_analysis import ESTIMAND_PARALLEL
 
@@ -31,7 +39,9 @@ def parallel_study(test_selection: str = "auto", simulated: bool = True) -> Stud
         instruments=(InstrumentSpec("back", "back_extensor"), InstrumentSpec("tug", "tug")),
         covariates=("age",),
         analysis=AnalysisOptions(
-            test_selection=test_selection, multiplicity=Multiplicity("holm", "primary_visit")
+            test_selection=test_selection,
+            multiplicity=Multiplicity("holm", "primary_visit"),
+            primary=PlannedAnalysis("back_peak_torque", "week8", "ancova"),
         ),
         simulated=simulated,
     )
@@ -50,7 +60,9 @@ def single_arm_study() -> Study:
             Visit("week24", "Week 24", 24.0, "follow_up"),
         ),
         instruments=(InstrumentSpec("tug", "tug"),),
-        analysis=AnalysisOptions(test_selection="parametric"),
+        analysis=AnalysisOptions(
+            test_selection="parametric", primary=PlannedAnalysis("tug_time", "week12", "mmrm")
+        ),
         simulated=False,
     )
 
@@ -148,6 +160,15 @@ def _row(**values) -> dict:
     row.update(group="", note="", effect_size_name="", flags="")
     row.update(values)
     return row
+
+
+def _standardised(numbers: dict, sd: float) -> dict:
+    return {
+        "effect_size": numbers["estimate"] / sd,
+        "effect_size_ci_low": numbers["ci_low"] / sd,
+        "effect_size_ci_high": numbers["ci_high"] / sd,
+        "effect_size_name": "standardised_difference",
+    }
 
 
 def _wide(analysis: pd.DataFrame, outcome: str, arm: str) -> pd.DataFrame:
@@ -271,8 +292,16 @@ def results_frame(study: Study, analysis: pd.DataFrame) -> pd.DataFrame:
                     )
         primary = study.primary_visit.id
         # model rows: numbers chosen by hand so tests can check the rounding
-        # torque in Nm gains, TUG seconds fall on a tenth of the scale
+        # torque in Nm gains, TUG seconds fall on a tenth of the scale; the standardised
+        # difference divides by a baseline SD of 12 Nm and 1.5 s
         sign = 1.0 if outcome == "back_peak_torque" else -0.1
+        sd = 12.0 if outcome == "back_peak_torque" else 1.5
+        planned = outcome == study.analysis.primary.outcome
+        ancova = {
+            "estimate": sign * 8.04567,
+            "ci_low": sign * 8.04567 - abs(sign) * 4.6,
+            "ci_high": sign * 8.04567 + abs(sign) * 4.6,
+        }
         rows.append(
             _row(
                 outcome=outcome,
@@ -280,29 +309,34 @@ def results_frame(study: Study, analysis: pd.DataFrame) -> pd.DataFrame:
                 analysis="ancova",
                 contrast=f"{arm} - {ref}",
                 n=14,
-                estimate=sign * 8.04567,
                 se=abs(sign) * 2.1,
                 df=11,
-                ci_low=sign * 8.04567 - abs(sign) * 4.6,
-                ci_high=sign * 8.04567 + abs(sign) * 4.6,
                 p_value=0.00049,
-                p_adjusted=0.00098,
+                # the primary analysis: first of the testing strategy; else Holm (exploratory)
+                p_adjusted=0.00049 if planned else 0.00098,
+                flags="primary" if planned else "",
+                **ancova,
+                **_standardised(ancova, sd),
             )
         )
+        mmrm = {
+            "estimate": sign * 7.5,
+            "ci_low": sign * 7.5 - abs(sign) * 5.2,
+            "ci_high": sign * 7.5 + abs(sign) * 5.2,
+        }
         rows.append(
             _row(
                 outcome=outcome,
                 visit=primary,
                 analysis="mmrm",
-                contrast=f"{arm} - {ref} (change from baseline)",
+                contrast=f"{arm} - {ref}",
                 n=16,
-                estimate=sign * 7.5,
                 se=abs(sign) * 2.4,
                 df=13.2,
-                ci_low=sign * 7.5 - abs(sign) * 5.2,
-                ci_high=sign * 7.5 + abs(sign) * 5.2,
                 p_value=0.0234,
                 note="MMRM value ~ baseline + arm * visit + age over post-baseline visits",
+                **mmrm,
+                **_standardised(mmrm, sd),
             )
         )
     frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)

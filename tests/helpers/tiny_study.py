@@ -25,6 +25,8 @@ studies:
         measures:
           grip_kg: {label: Grip strength, unit: kg, higher_is_better: true, min: 0, max: 100}
     covariates: [age]
+    analysis:
+      primary: {outcome: tug_time, visit: week8, method: ancova}
 """
 
 PARTICIPANTS = """participant_id,arm,age,sex,height_cm,weight_kg,last_visit,withdrawal_reason

@@ -5,19 +5,26 @@
 #   Rscript tests/reference/classic_tests.R --data=long.csv --arms=control,exercise \
 #       --visits=baseline,week8 [--eot=week8] [--fu=week24] [--covariates=age] \
 #       [--participants=participants.csv] [--mid=sf36_pcs:5,sf36_mcs:5] \
-#       [--lower-better=tug_time,...] --out=tests/reference/classic_tests_<name>
+#       [--lower-better=tug_time,...] [--responder-missing=non_responder|exclude] \
+#       --out=tests/reference/classic_tests_<name>
 #
 # --data is a long CSV: participant_id, arm, visit, outcome, value (+ covariate columns);
 # arms are listed reference arm first, visits baseline first. It writes
 #   <out>_results.csv       rows keyed like results.csv (outcome, visit, analysis, contrast,
 #                           group) with n, estimate, hodges_lehmann, se, df, ci_low,
-#                           ci_high, statistic, p_value, effect_size, epsilon
+#                           ci_high, statistic, p_value, effect_size, effect_size_ci_low,
+#                           effect_size_ci_high, epsilon
 #   <out>_descriptives.csv  n, n_missing, mean, sd, median, q1, q3, min, max per cell
 # The single-visit-pair / across-visit tests (RM-ANOVA with Greenhouse-Geisser, Friedman,
 # Holm post-hoc) are computed for every arm, as if it were a single-arm study.
 # Sources: t.test, wilcox.test(conf.int = TRUE), shapiro.test, lm + confint, car::Anova
 # (type II SS; Greenhouse-Geisser), emmeans, friedman.test, fisher.test, chisq.test,
 # prop.test, p.adjust; effectsize for Cohen's d_z, Hedges' g and rank-biserial r.
+# Effect-size intervals (issue 12): the noncentral-t limits of d_z and Hedges' g inverted
+# exactly with uniroot (effectsize's optim stops ~1e-7 short; see analysis_plan.R), the
+# rank-biserial intervals of effectsize (paired: rank_biserial(after - before)), and the
+# ANCOVA's standardised difference: the adjusted difference and its confidence limits over
+# the pooled within-arm SD of the baseline values of the participants in the model.
 # For wilcoxon rows `estimate` is what wilcox.test prints (in the normal-approximation case the
 # uniroot root of the uncorrected statistic) and `hodges_lehmann` the Hodges-Lehmann estimate
 # computed directly (median of all Walsh averages, zeros included / of pairwise differences).
@@ -39,15 +46,53 @@ split_list <- function(x) if (is.null(x) || x == "") character(0) else strsplit(
 
 row <- function(outcome, visit, analysis, contrast, group, n, estimate = NA, se = NA, df = NA,
                 ci = c(NA, NA), statistic = NA, p = NA, effect = NA, hodges_lehmann = NA,
-                epsilon = NA) {
+                epsilon = NA, effect_ci = c(NA, NA)) {
   data.frame(
     outcome = outcome, visit = visit, analysis = analysis, contrast = contrast, group = group,
     n = n, estimate = unname(estimate), hodges_lehmann = unname(hodges_lehmann),
     se = unname(se),
     df = unname(df), ci_low = unname(ci[1]), ci_high = unname(ci[2]),
     statistic = unname(statistic), p_value = unname(p), effect_size = unname(effect),
+    effect_size_ci_low = unname(effect_ci[1]), effect_size_ci_high = unname(effect_ci[2]),
     epsilon = unname(epsilon)
   )
+}
+
+# P(T <= t) for the noncentral t. R documents pt(ncp =) as inaccurate for |ncp| > 37.62
+# (the knee cohort's d_z of pain reaches t = -37): there the cdf is integrated directly,
+# E[pnorm(t sqrt(V / df) - ncp)] over V ~ chi-square(df).
+pnt <- function(t, df, ncp) {
+  if (abs(ncp) <= 37.62) return(suppressWarnings(pt(t, df, ncp)))
+  f <- function(v) pnorm(t * sqrt(v / df) - ncp) * dchisq(v, df)
+  spread <- 12 * sqrt(2 * df)
+  integrate(f, max(0, df - spread), df + spread, rel.tol = 1e-13, abs.tol = 0,
+            subdivisions = 1000L)$value
+}
+# noncentrality limits of a t statistic, inverted to machine precision
+exact_ncp <- function(t, df, conf = 0.95) {
+  probs <- c(1 - (1 - conf) / 2, (1 - conf) / 2)
+  sapply(probs, function(p) {
+    f <- function(ncp) pnt(t, df, ncp) - p
+    lo <- t - 5; hi <- t + 5
+    while (f(lo) < 0) lo <- lo - 10
+    while (f(hi) > 0) hi <- hi + 10
+    uniroot(f, c(lo, hi), tol = 1e-13, maxiter = 10000)$root
+  })
+}
+dz_interval <- function(d) {
+  n <- length(d)
+  exact_ncp(mean(d) / (sd(d) / sqrt(n)), n - 1) / sqrt(n)
+}
+g_interval <- function(x, y) {
+  n1 <- length(x); n2 <- length(y); df <- n1 + n2 - 2
+  sp <- sqrt(((n1 - 1) * var(x) + (n2 - 1) * var(y)) / df)
+  scale <- sqrt(1 / n1 + 1 / n2)
+  j <- exp(lgamma(df / 2) - log(sqrt(df / 2)) - lgamma((df - 1) / 2))
+  exact_ncp((mean(x) - mean(y)) / (sp * scale), df) * scale * j
+}
+# effectsize's Fisher-z interval; none at r = +/-1 (complete separation)
+rb_interval <- function(rb) {
+  if (abs(rb$r_rank_biserial) >= 1) c(NA, NA) else c(rb$CI_low, rb$CI_high)
 }
 
 walsh_median <- function(d) {
@@ -65,14 +110,16 @@ paired_rows <- function(outcome, visit, contrast, group, after, before) {
     tt <- t.test(after, before, paired = TRUE)
     dz <- cohens_d(after, before, paired = TRUE)$Cohens_d
     out[[1]] <- row(outcome, visit, "paired_t", contrast, group, n, tt$estimate, tt$stderr,
-                    tt$parameter, tt$conf.int, tt$statistic, tt$p.value, dz)
+                    tt$parameter, tt$conf.int, tt$statistic, tt$p.value, dz,
+                    effect_ci = dz_interval(d))
   }
   if (n >= 3 && any(d != 0)) {
     wt <- suppressWarnings(wilcox.test(after, before, paired = TRUE, conf.int = TRUE))
     rb <- rank_biserial(after, before, paired = TRUE)$r_rank_biserial
     out[[2]] <- row(outcome, visit, "wilcoxon_signed_rank", contrast, group, n,
                     wt$estimate, NA, NA, wt$conf.int, wt$statistic, wt$p.value, rb,
-                    hodges_lehmann = walsh_median(d))
+                    hodges_lehmann = walsh_median(d),
+                    effect_ci = rb_interval(suppressWarnings(rank_biserial(d))))
   }
   do.call(rbind, out)
 }
@@ -84,12 +131,13 @@ between_rows <- function(outcome, visit, contrast, x, y) {
   tt <- t.test(x, y)
   g <- hedges_g(x, y)$Hedges_g
   wt <- suppressWarnings(wilcox.test(x, y, conf.int = TRUE))
-  rb <- rank_biserial(x, y)$r_rank_biserial
+  rb <- suppressWarnings(rank_biserial(x, y))
   rbind(
     row(outcome, visit, "welch_t", contrast, "", n, tt$estimate[1] - tt$estimate[2], tt$stderr,
-        tt$parameter, tt$conf.int, tt$statistic, tt$p.value, g),
+        tt$parameter, tt$conf.int, tt$statistic, tt$p.value, g, effect_ci = g_interval(x, y)),
     row(outcome, visit, "mann_whitney", contrast, "", n, wt$estimate, NA, NA,
-        wt$conf.int, wt$statistic, wt$p.value, rb, hodges_lehmann = median(outer(x, y, "-")))
+        wt$conf.int, wt$statistic, wt$p.value, rb$r_rank_biserial,
+        hodges_lehmann = median(outer(x, y, "-")), effect_ci = rb_interval(rb))
   )
 }
 
@@ -110,14 +158,17 @@ ancova_rows <- function(outcome, visit, wide, arms, baseline, covariates) {
   fit <- lm(form, data = data)
   ci <- confint(fit)
   tab <- summary(fit)$coefficients
-  ss <- Anova(fit, type = 2)
-  eta <- ss["arm", "Sum Sq"] / (ss["arm", "Sum Sq"] + ss["Residuals", "Sum Sq"])
+  # standardised difference: over the pooled within-arm SD of the model's baselines
+  by_arm <- split(data$baseline, data$arm)
+  dfs <- sapply(by_arm, function(b) length(b) - 1)
+  squares <- sapply(by_arm, function(b) if (length(b) > 1) (length(b) - 1) * var(b) else 0)
+  s_base <- sqrt(sum(squares) / sum(dfs))
   out <- list()
   for (a in arms[-1]) {
     term <- paste0("arm", a)
     out[[a]] <- row(outcome, visit, "ancova", paste(a, "-", arms[1]), "", nrow(data),
                     tab[term, 1], tab[term, 2], fit$df.residual, ci[term, ], tab[term, 3],
-                    tab[term, 4], eta)
+                    tab[term, 4], tab[term, 1] / s_base, effect_ci = ci[term, ] / s_base)
   }
   em <- as.data.frame(emmeans(fit, "arm"))
   for (i in seq_len(nrow(em))) {
@@ -166,12 +217,18 @@ across_rows <- function(outcome, arm, values) {
     tt <- t.test(complete[[p[1]]], complete[[p[2]]], paired = TRUE)
     wt <- suppressWarnings(wilcox.test(complete[[p[1]]], complete[[p[2]]], paired = TRUE,
                                        conf.int = TRUE))
+    d <- complete[[p[1]]] - complete[[p[2]]]
+    dz <- if (sd(d) > 0) mean(d) / sd(d) else NA
     post_t[[contrast]] <- row(outcome, p[1], "posthoc_paired_t", contrast, arm, n,
                               tt$estimate, tt$stderr, tt$parameter, tt$conf.int,
-                              tt$statistic, tt$p.value)
+                              tt$statistic, tt$p.value, dz,
+                              effect_ci = if (is.na(dz)) c(NA, NA) else dz_interval(d))
+    rb <- if (any(d != 0)) suppressWarnings(rank_biserial(d)) else NULL
     post_w[[contrast]] <- row(outcome, p[1], "posthoc_wilcoxon", contrast, arm, n,
                               wt$estimate, NA, NA, wt$conf.int, wt$statistic, wt$p.value,
-                              hodges_lehmann = walsh_median(complete[[p[1]]] - complete[[p[2]]]))
+                              if (is.null(rb)) NA else rb$r_rank_biserial,
+                              hodges_lehmann = walsh_median(d),
+                              effect_ci = if (is.null(rb)) c(NA, NA) else rb_interval(rb))
   }
   post_t <- do.call(rbind, post_t); post_w <- do.call(rbind, post_w)
   post_t$p_adjusted <- p.adjust(post_t$p_value, "holm")
@@ -181,9 +238,19 @@ across_rows <- function(outcome, arm, values) {
   rbind(out, post_t, post_w)
 }
 
-responder_rows <- function(outcome, visit, wide, arms, baseline, mid, higher) {
+# Responders: improvement >= MID in the better direction. missing = "non_responder" counts
+# every participant of the roster (or of the data when no roster is given) and a missing
+# status as non-response; "exclude" uses the participants with both values. With two or
+# more arms also the odds ratio of responding adjusted for baseline:
+# glm(responder ~ arm + baseline, binomial) converged to epsilon = 1e-14, Wald limits
+# (confint.default); not estimable (NA) when an arm has no responder or only responders.
+responder_rows <- function(outcome, visit, wide, arms, baseline, mid, higher, missing, ids) {
+  wide <- merge(data.frame(participant_id = ids$participant_id, roster_arm = ids$arm), wide,
+                by = "participant_id", all.x = TRUE)
+  wide$arm <- wide$roster_arm
   change <- wide[[visit]] - wide[[baseline]]
-  resp <- if (higher) change >= mid else change <= -mid
+  resp <- if (higher) change >= mid - 1e-9 * abs(mid) else change <= -mid + 1e-9 * abs(mid)
+  if (missing == "non_responder") resp[is.na(resp)] <- FALSE
   counts <- list()
   out <- list()
   for (a in arms) {
@@ -207,6 +274,26 @@ responder_rows <- function(outcome, visit, wide, arms, baseline, mid, higher) {
     fp <- fisher.test(matrix(c(k1, k0, n1 - k1, n0 - k0), 2))$p.value
     out[[paste0("rd_", a)]] <- row(outcome, visit, "responder", paste(a, "-", arms[1]), "",
                                    n1 + n0, d, ci = ci, p = fp)
+  }
+  if (length(arms) > 1) {
+    data <- data.frame(responder = as.numeric(resp), arm = factor(wide$arm, levels = arms),
+                       baseline = wide[[baseline]])
+    data <- data[complete.cases(data), ]
+    by_arm <- tapply(data$responder, data$arm, function(x) c(sum(x), length(x)))
+    separated <- any(sapply(by_arm, function(x) is.null(x) || x[1] == 0 || x[1] == x[2]))
+    if (!separated) {
+      fit <- glm(responder ~ arm + baseline, family = binomial, data = data,
+                 control = glm.control(epsilon = 1e-14, maxit = 100))
+      tab <- summary(fit)$coefficients
+      wald <- confint.default(fit)
+      for (a in arms[-1]) {
+        term <- paste0("arm", a)
+        out[[paste0("or_", a)]] <- row(
+          outcome, visit, "responder_logistic", paste(a, "-", arms[1]), "", nrow(data),
+          exp(tab[term, 1]), tab[term, 2], ci = exp(wald[term, ]), statistic = tab[term, 3],
+          p = tab[term, 4], effect = tab[term, 1], effect_ci = wald[term, ])
+      }
+    }
   }
   do.call(rbind, out)
 }
@@ -252,7 +339,8 @@ descriptive_rows <- function(long, arms, visits) {
 }
 
 reference_numbers <- function(long, arms, visits, eot = NA, fu = NA, covariates = character(0),
-                              mid = list(), lower_better = character(0), roster = NULL) {
+                              mid = list(), lower_better = character(0), roster = NULL,
+                              responder_missing = "non_responder") {
   baseline <- visits[1]
   pairs <- lapply(visits[-1], function(v) c(v, baseline))
   if (!is.na(eot) && !is.na(fu)) pairs <- c(pairs, list(c(fu, eot)))
@@ -288,8 +376,13 @@ reference_numbers <- function(long, arms, visits, eot = NA, fu = NA, covariates 
       }
     }
     if (length(arms) > 1) for (v in visits[-1]) add(ancova_rows(o, v, wide, arms, baseline, covariates))
+    ids <- if (is.null(roster)) wide[, c("participant_id", "arm")] else
+      data.frame(participant_id = as.character(roster$participant_id), arm = roster$arm)
+    if (is.null(roster$arm)) ids$arm <- arms[1]
+    ids <- ids[ids$arm %in% arms, ]
     if (!is.null(mid[[o]])) for (v in visits[-1]) {
-      add(responder_rows(o, v, wide, arms, baseline, mid[[o]], !(o %in% lower_better)))
+      add(responder_rows(o, v, wide, arms, baseline, mid[[o]], !(o %in% lower_better),
+                         responder_missing, ids))
     }
   }
   rows <- lapply(rows, function(r) { if (!"p_adjusted" %in% names(r)) r$p_adjusted <- NA; r })
@@ -394,7 +487,9 @@ if (is.null(args$data)) {
                       eot = if (is.null(args$eot)) NA else args$eot,
                       fu = if (is.null(args$fu)) NA else args$fu,
                       covariates = split_list(args$covariates), mid = mid,
-                      lower_better = split_list(args[["lower-better"]]), roster = roster),
+                      lower_better = split_list(args[["lower-better"]]), roster = roster,
+                      responder_missing = if (is.null(args[["responder-missing"]]))
+                        "non_responder" else args[["responder-missing"]]),
     descriptive_rows(long, arms, visits)
   )
 }

@@ -68,7 +68,11 @@ def export(study: Study) -> None:
     roster.to_csv(f"{prefix}_participants.csv", index=False, lineterminator="\n")
     outcomes.to_csv(f"{prefix}_outcomes.csv", index=False, lineterminator="\n")
     lower = outcomes.loc[~outcomes["higher_is_better"].astype(bool), "outcome"]
-    mid = study.analysis.minimal_important_difference
+    mid = {
+        outcome: threshold["mid"]
+        for outcome, threshold in study.analysis.responder_thresholds().items()
+        if "mid" in threshold  # the R script takes absolute thresholds
+    }
     command = [
         "Rscript",
         str(HERE / "classic_tests.R"),
@@ -77,6 +81,7 @@ def export(study: Study) -> None:
         f"--visits={','.join(study.visit_ids)}",
         f"--participants={prefix}_participants.csv",
         f"--out={HERE / f'classic_tests_{study.id}'}",
+        f"--responder-missing={study.analysis.responders.missing}",
     ]
     if study.end_of_treatment:
         command.append(f"--eot={study.end_of_treatment.id}")

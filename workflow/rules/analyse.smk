@@ -26,6 +26,7 @@ rule analyse:
     output:
         results="results/{study}/tables/results.csv",
         model_fits="results/{study}/tables/model_fits.csv",
+        participant_flow="results/{study}/tables/participant_flow.csv",
     log:
         "logs/{study}/analyse.log",
     conda:

@@ -69,6 +69,18 @@ def all_outputs():
     return expand(rules.provenance.output.manifest, study=list(STUDIES))
 
 
+def within_arm_table_files(wildcards):
+    """Table 4's files when the study writes it (parallel design, tables.within_arm)."""
+    study = STUDIES[wildcards.study]
+    if study.single_arm or not study.tables.within_arm:
+        return []
+    return expand(
+        "results/{study}/tables/table4_within_arm.{ext}",
+        study=wildcards.study,
+        ext=["html", "csv", "md", "docx"],
+    )
+
+
 # --- Job resources: threads, memory and run time for a cluster scheduler -----------------
 # Every script runs single-threaded (numeric libraries are pinned to one thread in the
 # Snakefile), so each rule asks for one thread. Memory and run time grow with the size of
@@ -88,6 +100,8 @@ JOB_COSTS = {
     "figures": (550, 70, 10, 13.1),
     "tables": (400, 40, 10, 0.1),
     "report": (550, 161, 10, 0.1),
+    # Table 4 alone: as the tables rule
+    "within_arm_table": (400, 40, 10, 0.1),
     # hashing every input and output file: not fitted, a generous fixed request
     "provenance": (300, 2, 10, 0.05),
 }

@@ -18,8 +18,9 @@ import pandas as pd
 
 from trialflow.config import Study
 from trialflow.reported import outcome_labels
+from trialflow.stats.flow import participant_flow as flow_from_roster
 
-from .data import qq_cells, standardised_effects
+from .data import forest_method, qq_cells, standardised_effects
 from .plots import (
     QQ_MAX_POINTS,
     change_figure,
@@ -99,8 +100,10 @@ def figure_records(
             "",
             "consort",
             "Participant flow",
-            "CONSORT-style flow of participants by arm from the roster's disposition columns "
-            "(last visit attended, withdrawal reason).",
+            "CONSORT 2010 flow of participants by arm, from participant_flow.csv: screened "
+            "and excluded (config), randomised, received and discontinued the intervention, "
+            "withdrawn and lost to follow-up (roster), excluded from and analysed in the "
+            "primary analysis (the n of the primary model).",
         ),
         FigureRecord(
             "forest", "", "forest", "Standardised effects across outcomes", _forest_caption(study)
@@ -130,7 +133,8 @@ def figure_records(
                 outcome,
                 f"qq/{safe}",
                 f"{label}: normality diagnostics",
-                "Normal Q-Q plots of the distributions whose normality chose each test: "
+                "Normal Q-Q plots of the distributions whose normality the t-tests assume (and "
+                "which, with test_selection: auto, chose each test): "
                 "within-arm changes (paired t or Wilcoxon; also the between-arm test on change) "
                 "and the values at each visit (between-arm test on values, or the test across "
                 f"visits), with the Shapiro-Wilk p and the test reported (at most {QQ_MAX_POINTS} "
@@ -141,16 +145,20 @@ def figure_records(
 
 
 def _forest_caption(study: Study) -> str:
-    if study.design == "single_arm":
+    ci = f"{100 * (1 - study.analysis.alpha):g}% CI"
+    if study.single_arm:
         return (
-            "Standardised change from baseline (mean change / baseline SD) with 95% CI at each "
-            "later visit; positive = improvement (sign flipped for lower-is-better outcomes)."
+            "Standardised change from baseline (MMRM change / pooled baseline SD of the "
+            f"participants in the model) with {ci} at each later visit; positive = improvement "
+            "(sign flipped for lower-is-better outcomes)."
         )
+    model = {"ancova": "ANCOVA", "mmrm": "MMRM"}[forest_method(study)]
     return (
-        f"Standardised between-arm difference at {study.primary_visit.label}: ANCOVA adjusted "
-        "difference (MMRM, else the Welch/Mann-Whitney change difference, when ANCOVA is absent) "
-        "divided by the pooled baseline SD, with 95% CI; positive favours "
-        f"the comparison arm over {study.reference_arm.label} (sign flipped for lower-is-better outcomes)."
+        f"Standardised between-arm difference at {study.primary_visit.label}: the {model} "
+        "difference (the other model where it is not estimable) divided by the pooled "
+        f"within-arm baseline SD of the participants in the model, with {ci}; positive "
+        f"favours the comparison arm over {study.reference_arm.label} (sign flipped for "
+        "lower-is-better outcomes)."
     )
 
 
@@ -161,6 +169,7 @@ def write_study_figures(
     participants: pd.DataFrame,
     results: pd.DataFrame,
     outdir: str | Path,
+    participant_flow: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Draw and write every figure of a study, plus the manifest ``figures.csv``.
 
@@ -176,6 +185,9 @@ def write_study_figures(
         The study, long analysis data, outcome metadata, roster and ``results.csv`` rows.
     outdir : path-like
         Output directory, created if needed.
+    participant_flow : pandas.DataFrame, optional
+        ``participant_flow.csv``, which the flow diagram draws; without it, the roster's
+        counts (no analysed numbers) from :func:`trialflow.stats.flow.participant_flow`.
 
     Returns
     -------
@@ -194,7 +206,9 @@ def write_study_figures(
         if empty:
             fig = no_data_figure(record.title, empty)
         elif record.kind == "consort":
-            fig = consort_figure(study, participants, analysis)
+            if participant_flow is None:
+                participant_flow = flow_from_roster(participants, study)
+            fig = consort_figure(study, participant_flow)
         elif record.kind == "forest":
             fig = _forest(study, analysis, outcomes, results, record.title)
         elif record.kind == "trajectory":
@@ -233,10 +247,11 @@ def _forest(study, analysis, outcomes, results, title: str):
     effects = standardised_effects(study, analysis, outcomes, results)
     if not np.isfinite(effects["smd"].to_numpy(dtype=float)).any():
         return no_data_figure(title, "no standardised effect could be estimated")
-    if study.design == "single_arm":
-        xlabel, favours = "Standardised change from baseline (95% CI)", ("worse", "better")
+    ci = f"{100 * (1 - study.analysis.alpha):g}% CI"
+    if study.single_arm:
+        xlabel, favours = f"Standardised change from baseline ({ci})", ("worse", "better")
     else:
-        xlabel = f"Standardised difference at {study.primary_visit.label} (95% CI)"
+        xlabel = f"Standardised difference at {study.primary_visit.label} ({ci})"
         other = study.arms[1].label if len(study.arms) == 2 else "comparison arm"
         favours = (f"favours {study.reference_arm.label}", f"favours {other}")
     return forest_figure(effects, xlabel, favours)

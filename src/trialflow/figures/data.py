@@ -1,10 +1,10 @@
 """What each figure draws, as data: changes from baseline, standardised effects, Q-Q cells.
 
 The statistics themselves live in :mod:`trialflow.stats` (:func:`~trialflow.stats.mean_ci`,
-:mod:`~trialflow.stats.effects`, :func:`~trialflow.stats.qq_points`,
-:func:`~trialflow.stats.flow_counts`); this module picks the rows and values a figure shows,
-through :class:`trialflow.reported.ReportedResults` so that figures quote the tests the
-tables quote.
+the ``standardised_difference`` effect sizes of ``results.csv``,
+:func:`~trialflow.stats.qq_points`, ``participant_flow.csv``); this module picks the rows and
+values a figure shows, through :class:`trialflow.reported.ReportedResults` so that figures
+quote the rows the tables quote.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from trialflow.stats.contract import (
     split_within_contrast,
     within_contrast,
 )
-from trialflow.stats.effects import baseline_sd, standardise
 
 __all__ = ["EFFECT_COLUMNS", "changes", "qq_cells", "standardised_effects"]
 
@@ -33,12 +32,12 @@ EFFECT_COLUMNS = (
     "ci_low",
     "ci_high",
     "p_value",
-    "sd",
     "direction",
     "smd",
     "smd_low",
     "smd_high",
 )
+STANDARDISED = "standardised_difference"
 
 
 def changes(data: pd.DataFrame, arm: str, visit: str, against: str) -> pd.Series:
@@ -55,12 +54,12 @@ def standardised_effects(
 ) -> pd.DataFrame:
     """Standardised effects for the forest plot, oriented so that positive = improvement.
 
-    Parallel designs: the between-arm difference at the primary visit from ANCOVA (else
-    MMRM, else the Welch/Mann-Whitney difference in change) divided by the pooled baseline SD
-    of the two arms; its 95% CI is scaled the same way. Single-arm designs: the within-arm
-    change from baseline at each later visit (paired test selected by the analysis) divided
-    by the baseline SD. Lower-is-better outcomes have their sign flipped
-    (:func:`trialflow.stats.effects.standardise`).
+    The model-based rows' ``standardised_difference`` and its interval from ``results.csv``
+    (the estimate over the pooled within-arm baseline SD of the participants in the model):
+    parallel designs, the between-arm difference at the primary visit by the primary
+    analysis's method (ANCOVA unless the plan says MMRM; the other model where that row is
+    missing or empty); single-arm designs, the MMRM change from baseline at each later
+    visit. Lower-is-better outcomes have their sign flipped (and limits swapped).
 
     Parameters
     ----------
@@ -81,12 +80,10 @@ def standardised_effects(
     rows = []
     for outcome in (o for o in outcomes["outcome"].drop_duplicates() if o in present):
         direction = 1.0 if higher.get(outcome, True) else -1.0
-        for comparison, hit, sd in _forest_rows(res, study, analysis, outcome):
-            if hit is None:
+        for comparison, hit in _forest_rows(res, study, outcome):
+            if hit is None or hit["effect_size_name"] != STANDARDISED:
                 continue
-            smd, low, high = standardise(
-                hit["estimate"], hit["ci_low"], hit["ci_high"], sd, direction
-            )
+            limits = direction * np.array([hit["effect_size_ci_low"], hit["effect_size_ci_high"]])
             rows.append(
                 {
                     "outcome": outcome,
@@ -97,47 +94,47 @@ def standardised_effects(
                     "ci_low": hit["ci_low"],
                     "ci_high": hit["ci_high"],
                     "p_value": hit["p_value"],
-                    "sd": sd,
                     "direction": direction,
-                    "smd": smd,
-                    "smd_low": low,
-                    "smd_high": high,
+                    "smd": direction * hit["effect_size"],
+                    "smd_low": float(np.min(limits)),
+                    "smd_high": float(np.max(limits)),
                 }
             )
     return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
 
 
+def forest_method(study: Study) -> str:
+    """The model the forest plot of a parallel study shows: the primary analysis's method
+    when it is a model, else ANCOVA."""
+    primary = study.analysis.primary
+    return primary.method if primary is not None and primary.method == "mmrm" else "ancova"
+
+
 def _forest_rows(
-    res: ReportedResults, study: Study, analysis: pd.DataFrame, outcome: str
-) -> list[tuple[str, pd.Series | None, float]]:
-    """``(comparison, results row, baseline SD)`` of each effect the forest plot shows."""
+    res: ReportedResults, study: Study, outcome: str
+) -> list[tuple[str, pd.Series | None]]:
+    """``(comparison, results row)`` of each effect the forest plot shows."""
     arm_labels = {a.id: a.label for a in study.arms}
     ref = study.reference_arm.id
     baseline = study.baseline.id
-    if study.design == "single_arm":
-        sd = baseline_sd(analysis, outcome, baseline, [ref])
+    if study.single_arm:
         return [
             (
                 f"{v.label} vs {study.baseline.label}",
-                res.within(outcome, v.id, baseline, ref),
-                sd,
+                res.model(outcome, v.id, "mmrm", within_contrast(v.id, baseline), ref),
             )
             for v in study.post_baseline
         ]
     visit = study.primary_visit.id
+    first = forest_method(study)
+    methods = [first, "mmrm" if first == "ancova" else "ancova"]
     hits = []
     for arm in study.arm_ids[1:]:
-        sd = baseline_sd(analysis, outcome, baseline, [ref, arm])
-        candidates = [
-            res.model(outcome, visit, "ancova", between_contrast(arm, ref)),
-            res.model(outcome, visit, "mmrm", between_contrast(arm, ref)),
-            res.between(outcome, visit, arm, ref, change=True),
-        ]
-        # a degenerate row (empty estimate) gives way to the next analysis
-        found = [c for c in candidates if c is not None]
-        usable = [c for c in found if np.isfinite(c["estimate"])]
-        hit = (usable or found or [None])[0]
-        hits.append((f"{arm_labels[arm]} vs {arm_labels[ref]}", hit, sd))
+        found = [res.model(outcome, visit, m, between_contrast(arm, ref)) for m in methods]
+        found = [c for c in found if c is not None]
+        # an empty row (model not estimable) gives way to the other model
+        usable = [c for c in found if np.isfinite(c["effect_size"])]
+        hits.append((f"{arm_labels[arm]} vs {arm_labels[ref]}", (usable or found or [None])[0]))
     return hits
 
 

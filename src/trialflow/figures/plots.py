@@ -19,7 +19,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from trialflow.config import Study
-from trialflow.stats.attendance import flow_counts
 from trialflow.stats.contract import split_within_contrast
 from trialflow.stats.descriptives import mean_ci
 from trialflow.stats.normality import qq_points
@@ -279,7 +278,9 @@ def forest_figure(
             _forest_series(ax, sub, y, palette[comparison], comparison)
         ax.set_yticks(range(len(outcomes)))
         ax.set_yticklabels(["\n".join(wrap(o, 50)) for o in outcomes])
-        ax.set_ylim(len(outcomes) - 0.5, -0.5)
+        ax.set_ylim(max(1, len(outcomes)) - 0.5, -0.5)
+        if not outcomes:  # no model-based effect in the results (e.g. no model fitted)
+            ax.text(0.5, 0.5, "no model-based effects", ha="center", transform=ax.transAxes)
         ax.set_xlabel(xlabel)
         if favours:
             ax.text(0.0, 1.01, f"← {favours[0]}", transform=ax.transAxes, **_FAVOURS_LEFT)
@@ -313,31 +314,29 @@ def _forest_series(ax, effects: pd.DataFrame, y: np.ndarray, colour, label: str)
     ax.errorbar(smd, y[ok], xerr=err, fmt="s", ms=4, color=colour, lw=1.2, capsize=2, label=label)
 
 
-def consort_figure(
-    study: Study, participants: pd.DataFrame, analysis: pd.DataFrame | None = None
-) -> Figure:
-    """CONSORT-style flow diagram: enrolment, allocation, each visit with losses, analysis.
+def consort_figure(study: Study, flow: pd.DataFrame) -> Figure:
+    """CONSORT 2010 flow diagram: enrolment, allocation, follow-up, analysis.
 
     Parameters
     ----------
     study : Study
-    participants : pandas.DataFrame
-        The roster with its disposition columns.
-    analysis : pandas.DataFrame, optional
-        Long analysis data for the analysed counts (:func:`trialflow.stats.flow_counts`).
+    flow : pandas.DataFrame
+        ``participant_flow.csv`` (``arm, stage, n, reason``; from
+        :func:`trialflow.stats.flow.participant_flow`).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    top, levels = _consort_text(study, flow_counts(study, participants, analysis))
+    top, levels = _consort_text(study, flow)
     wrapped = [
         [sum((wrap(line, _CONSORT_WRAP) or [""] for line in box), []) for box in level]
         for level in levels
     ]
+    top = sum((wrap(line, _CONSORT_WRAP) or [""] for line in top), [])
     gap = 1.6  # in text lines
     heights = [max(len(box) for box in level) + 1.0 for level in wrapped]
-    top_h = 2.0
+    top_h = len(top) + 1.0
     total_lines = top_h + gap + sum(heights) + gap * len(heights)
     ncol = len(study.arm_ids)
     with figure_style():
@@ -363,42 +362,62 @@ def consort_figure(
 _CONSORT_WRAP = 44  # characters per line in a flow box
 
 
+def _stage(flow: pd.DataFrame, arm: str, stage: str) -> pd.DataFrame:
+    return flow[(flow["arm"] == arm) & (flow["stage"] == stage)]
+
+
+def _count_lines(flow: pd.DataFrame, arm: str, stage: str, title: str) -> list[str]:
+    """``title (n = k)`` and one ``– reason: n`` line per reason of a stage (none if absent)."""
+    rows = _stage(flow, arm, stage)
+    if rows.empty:
+        return []
+    lines = [f"{title} (n = {int(rows['n'].sum())})"]
+    for r in rows.itertuples(index=False):
+        if r.reason and r.n:
+            lines += wrap(f"– {r.reason}: {r.n}", _CONSORT_WRAP, subsequent_indent="  ")
+    return lines
+
+
 def _consort_text(study: Study, flow: pd.DataFrame) -> tuple[list[str], list[list[list[str]]]]:
     """The top box and, per level of the diagram, each arm's box as lines of text."""
+    flow = flow.assign(reason=flow["reason"].fillna("").astype(str), n=flow["n"].astype(int))
     arms = study.arm_ids
     labels = {a.id: a.label for a in study.arms}
-
-    def get(arm: str, stage: str, visit: str = "") -> pd.Series:
-        hit = flow[(flow["arm"] == arm) & (flow["stage"] == stage) & (flow["visit"] == visit)]
-        return hit.iloc[0]
-
-    total = int(flow[flow["stage"] == "allocated"]["n"].sum())
-    top = [f"{'Randomised' if study.design == 'parallel' else 'Enrolled'} (n = {total})"]
-    levels: list[list[list[str]]] = []  # level -> arm -> lines
-    allocation = "Allocated to" if study.design == "parallel" else "Treated with"
-    levels.append([[f"{allocation} {labels[a]} (n = {get(a, 'allocated').n})"] for a in arms])
-    levels.append(
+    parallel = not study.single_arm
+    top = _count_lines(flow, "all", "screened", "Assessed for eligibility")
+    top += _count_lines(flow, "all", "excluded", "Excluded")
+    total = int(flow.loc[flow["stage"] == "randomised", "n"].sum())
+    top.append(f"{'Randomised' if parallel else 'Enrolled'} (n = {total})")
+    allocation = "Allocated to" if parallel else "Treated with"
+    levels: list[list[list[str]]] = [
         [
-            [study.baseline.label, f"Attended: n = {get(a, 'attended', study.baseline.id).n}"]
+            [f"{allocation} {labels[a]} (n = {int(_stage(flow, a, 'randomised')['n'].sum())})"]
+            + _count_lines(flow, a, "received_allocation", "Received the allocated intervention")
             for a in arms
         ]
-    )
-    for visit in study.post_baseline:
-        level = []
-        for a in arms:
-            gone = get(a, "withdrawn", visit.id)
-            lines = [visit.label, f"Attended: n = {get(a, 'attended', visit.id).n}"]
-            lines.append(f"Lost or withdrew before this visit: n = {gone.n}")
-            for part in filter(None, gone.reasons.split("; ")):
-                lines += wrap(f"– {part}", _CONSORT_WRAP, subsequent_indent="  ")
-            level.append(lines)
-        levels.append(level)
-    levels.append(
-        [
-            [f"Analysed (n = {get(a, 'analysed').n})", "participants with any outcome data"]
-            for a in arms
-        ]
-    )
+    ]
+    follow_up = [
+        ["Follow-up"]
+        + _count_lines(flow, a, "discontinued_intervention", "Discontinued the intervention")
+        + _count_lines(flow, a, "lost_to_follow_up", "Lost to follow-up")
+        + _count_lines(flow, a, "withdrawn", "Withdrew")
+        for a in arms
+    ]
+    if any(len(box) > 1 for box in follow_up):
+        levels.append(follow_up)
+    if (flow["stage"] == "analysed_primary").any():
+        levels.append(
+            [
+                ["Analysis"]
+                + _count_lines(flow, a, "analysed_primary", "Analysed in the primary analysis")
+                + _count_lines(flow, a, "excluded_from_analysis", "Excluded from the analysis")
+                for a in arms
+            ]
+        )
+    else:
+        levels.append(
+            [["Analysis", "no primary analysis declared (exploratory study)"]] * len(arms)
+        )
     return top, levels
 
 

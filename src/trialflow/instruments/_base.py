@@ -447,7 +447,8 @@ class Instrument:
 
 
 def roster_item_rows() -> dict[str, dict[str, Any]]:
-    """Item-table rows for the roster columns instruments read (:data:`ROSTER_COLUMNS`)."""
+    """Item-table rows for the roster columns instruments can read (the numeric and
+    categorical ones of :data:`ROSTER_COLUMNS`; the analysis plan's columns are no items)."""
     return {
         name: item_row(
             name,
@@ -458,4 +459,5 @@ def roster_item_rows() -> dict[str, dict[str, Any]]:
             maximum=column.maximum,
         )
         for name, column in ROSTER_COLUMNS.items()
+        if column.kind in ("numeric", "categorical")
     }

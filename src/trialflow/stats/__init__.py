@@ -1,10 +1,11 @@
 """Descriptives, classic tests, ANCOVA, single-arm analyses, responders, multiplicity, the
-results contract, and the statistics the figures draw (mean CI, standardised effects,
-participant flow, Q-Q points). The MMRM engine lives in :mod:`trialflow.stats.mmrm`, the
-study's MMRM analysis in :mod:`trialflow.stats.mmrm_analysis`."""
+results contract, the analysis plan (effect sizes with CIs, estimands, analysis sets, testing
+strategy, participant flow; :mod:`trialflow.stats.study_analysis` runs a study as planned),
+and the statistics the figures draw (mean CI, Q-Q points). The MMRM engine lives in
+:mod:`trialflow.stats.mmrm`, the study's MMRM analysis in
+:mod:`trialflow.stats.mmrm_analysis`."""
 
 from .ancova import ancova, ancova_by_visit
-from .attendance import flow_counts
 from .between import (
     baseline_categorical,
     between_group,
@@ -15,7 +16,6 @@ from .between import (
 )
 from .contract import RESULT_COLUMNS
 from .descriptives import descriptives, mean_ci
-from .effects import baseline_sd, pooled_sd, standardise
 from .hodges_lehmann import hodges_lehmann_paired, hodges_lehmann_shift
 from .multiplicity import p_adjust
 from .normality import change_pairs, normality, qq_points, shapiro_wilk
@@ -38,7 +38,6 @@ __all__ = [
     "RESULT_COLUMNS",
     "adjust_family",
     "analyse_study",
-    "baseline_sd",
     "read_results_csv",
     "ancova",
     "ancova_by_visit",
@@ -49,7 +48,6 @@ __all__ = [
     "descriptives",
     "family_members",
     "fisher_exact_p",
-    "flow_counts",
     "friedman",
     "hodges_lehmann_paired",
     "hodges_lehmann_shift",
@@ -60,7 +58,6 @@ __all__ = [
     "normality",
     "p_adjust",
     "paired_t",
-    "pooled_sd",
     "pairwise_visits",
     "qq_points",
     "rank_sum_test",
@@ -71,7 +68,6 @@ __all__ = [
     "signed_rank_test",
     "single_arm_analyses",
     "sort_results",
-    "standardise",
     "table1",
     "welch_t",
     "wilcoxon_signed_rank",

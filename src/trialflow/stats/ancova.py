@@ -14,18 +14,13 @@ from scipy import stats
 from ..config import Study
 from ._tidy import first_by_participant, wide_tables
 from .contract import ADJUSTED_MEAN_CONTRAST, between_contrast, empty_numbers, keyed_rows
+from .effect_sizes import merge_effect_size, standardised_difference
 
 
-def _fit_with_arm_effect(y: np.ndarray, design: np.ndarray, names: list[str]):
-    """The OLS fit and the partial eta squared of the arm term (type II SS)."""
+def _fit(y: np.ndarray, design: np.ndarray):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = sm.OLS(y, design).fit()
-        reduced = sm.OLS(
-            y, design[:, [i for i, name in enumerate(names) if not name.startswith("arm:")]]
-        ).fit()
-    ss_arm = reduced.ssr - fit.ssr
-    return fit, ss_arm / (ss_arm + fit.ssr) if ss_arm + fit.ssr > 0 else math.nan
+        return sm.OLS(y, design).fit()
 
 
 def _degenerate(design: np.ndarray, df_resid: int, all_arms_present: bool) -> str:
@@ -67,8 +62,9 @@ def ancova(
         One row per non-reference arm, columns ``arm``, then the number columns: ``n``
         (complete cases), ``estimate`` (adjusted difference arm - reference), ``se``, ``df``
         (residual), ``ci_low``, ``ci_high``, ``statistic`` (t), ``p_value``, ``effect_size``
-        (partial eta squared of the arm term, type II: SS_arm / (SS_arm + SS_residual), the
-        same on every row when there are more than two arms).
+        (``standardised_difference``: the difference and its interval divided by the pooled
+        within-arm SD of the baseline values of the participants in the model,
+        :func:`trialflow.stats.effect_sizes.standardised_difference`).
     adjusted_means : DataFrame
         One row per arm: ``arm``, ``n`` (in that arm), ``estimate`` (adjusted mean), ``se``,
         ``df``, ``ci_low``, ``ci_high``; the reference grid of ``emmeans``: baseline and
@@ -97,16 +93,17 @@ def ancova(
         rows = [empty_numbers(problem, n=len(complete)) for _ in arms[1:]]
         mean_rows = [empty_numbers(problem, n=counts.get(arm, 0)) for arm in arms]
         return _join(contrasts, rows), _join(means, mean_rows)
-    fit, partial_eta = _fit_with_arm_effect(complete["value"].to_numpy(float), design, names)
+    fit = _fit(complete["value"].to_numpy(float), design)
     q = stats.t.ppf(0.5 + conf_level / 2, df_resid)
     rows = []
     for arm in arms[1:]:
         i = names.index(f"arm:{arm}")
         estimate, se = float(fit.params[i]), float(fit.bse[i])
-        rows.append(_t_numbers(estimate, se, df_resid, q, len(complete)))
-        rows[-1].update(
-            effect_size=partial_eta, effect_size_name="partial_eta_squared", note=dropped
+        numbers = _t_numbers(estimate, se, df_resid, q, len(complete)) | {"note": dropped}
+        effect = standardised_difference(
+            estimate, numbers["ci_low"], numbers["ci_high"], complete["baseline"], complete["arm"]
         )
+        rows.append(merge_effect_size(numbers, effect))
     mean_rows = []
     covariance = fit.cov_params()
     for arm in arms:

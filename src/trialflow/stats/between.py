@@ -20,6 +20,7 @@ from scipy import stats
 from scipy.special import gammaln
 
 from ..config import Study
+from ..roster import PLAN_COLUMNS
 from ._tidy import is_numeric_like, wide_tables
 from .contract import (
     between_contrast,
@@ -28,10 +29,15 @@ from .contract import (
     numbers_frame,
     within_contrast,
 )
+from .effect_sizes import hedges_g_numbers, rank_biserial_numbers, with_effect_size
 from .flags import rank_interval_flags
 from .normality import MIN_N, change_pairs
+from .student_t import student_t_numbers
 from .wilcoxon import interval_notes, rank_sum_test, rank_test_numbers
 
+NO_V_INTERVAL = "no confidence interval for Cramer's V"
+#: ``analysis.between_test``: the two-sample t-test of the between-arm rows.
+BETWEEN_TESTS = ("welch", "student")
 # Enumerating every table with the observed margins is exact but grows fast; beyond this many
 # tables the chi-square test is reported with a note instead.
 _MAX_FISHER_TABLES = 200_000
@@ -134,10 +140,7 @@ def welch_numbers(x, y, conf_level: float = 0.95) -> dict:
     df = (vx / nx + vy / ny) ** 2 / ((vx / nx) ** 2 / (nx - 1) + (vy / ny) ** 2 / (ny - 1))
     t = difference / se
     half = stats.t.ppf(0.5 + conf_level / 2, df) * se
-    m = nx + ny - 2
-    pooled_sd = math.sqrt(((nx - 1) * vx + (ny - 1) * vy) / m)
-    correction = math.exp(gammaln(m / 2) - math.log(math.sqrt(m / 2)) - gammaln((m - 1) / 2))
-    return empty_numbers(
+    numbers = empty_numbers(
         n=nx + ny,
         estimate=difference,
         se=se,
@@ -146,9 +149,8 @@ def welch_numbers(x, y, conf_level: float = 0.95) -> dict:
         ci_high=difference + half,
         statistic=t,
         p_value=float(2 * stats.t.sf(abs(t), df)),
-        effect_size=difference / pooled_sd * correction,
-        effect_size_name="hedges_g",
     )
+    return with_effect_size(numbers, hedges_g_numbers(x, y, conf_level))
 
 
 def mann_whitney_numbers(x, y, conf_level: float = 0.95) -> dict:
@@ -166,7 +168,8 @@ def mann_whitney_numbers(x, y, conf_level: float = 0.95) -> dict:
     elif result.conf_level != conf_level:
         notes.append(f"requested confidence level not achievable; achieved {result.conf_level:g}")
     notes += interval_notes(result, "Welch t interval", "median of all pairwise differences")
-    return rank_test_numbers(result, n, notes) | {"flags": rank_interval_flags(result)}
+    numbers = rank_test_numbers(result, n, notes) | {"flags": rank_interval_flags(result)}
+    return with_effect_size(numbers, rank_biserial_numbers(x, y, False, conf_level))
 
 
 def _categorical_numbers(groups: pd.Series, values: pd.Series) -> tuple[str, dict]:
@@ -184,7 +187,9 @@ def _categorical_numbers(groups: pd.Series, values: pd.Series) -> tuple[str, dic
     cramer_v = math.sqrt(uncorrected / (n * (min(table.shape) - 1)))
     if expected.min() >= 5:
         return "chi_square", empty_numbers(
-            "Pearson chi-square" + (" with Yates correction" if table.shape == (2, 2) else ""),
+            "Pearson chi-square"
+            + (" with Yates correction" if table.shape == (2, 2) else "")
+            + f"; {NO_V_INTERVAL}",
             n=n,
             df=dof,
             statistic=chi2,
@@ -195,7 +200,7 @@ def _categorical_numbers(groups: pd.Series, values: pd.Series) -> tuple[str, dic
     fisher_p = _fisher_p(table)
     if math.isnan(fisher_p):
         return "chi_square", empty_numbers(
-            "expected counts < 5 but the table is too large for the exact test",
+            f"expected counts < 5 but the table is too large for the exact test; {NO_V_INTERVAL}",
             n=n,
             df=dof,
             statistic=chi2,
@@ -204,7 +209,7 @@ def _categorical_numbers(groups: pd.Series, values: pd.Series) -> tuple[str, dic
             effect_size_name="cramer_v",
         )
     return "fisher_exact", empty_numbers(
-        "expected counts < 5",
+        f"expected counts < 5; {NO_V_INTERVAL}",
         n=n,
         p_value=fisher_p,
         effect_size=cramer_v,
@@ -277,7 +282,8 @@ def between_group(
     tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Between-arm rows of a study: each non-reference arm against the reference arm, at each
-    visit on the values and on each within-arm change, by Welch t and Mann-Whitney.
+    visit on the values and on each within-arm change, by Welch t (or Student's t with
+    ``analysis.between_test: student``) and Mann-Whitney.
 
     Parameters
     ----------
@@ -293,10 +299,12 @@ def between_group(
     Returns
     -------
     DataFrame
-        Contract rows (``welch_t`` and ``mann_whitney``); ``contrast`` is e.g.
-        ``exercise - control`` on values and ``exercise - control (week8 - baseline)`` on
-        changes; ``group`` is empty. No rows for single-arm studies.
+        Contract rows (``welch_t`` or ``student_t``, and ``mann_whitney``); ``contrast`` is
+        e.g. ``exercise - control`` on values and ``exercise - control (week8 - baseline)``
+        on changes; ``group`` is empty. No rows for single-arm studies.
     """
+    student = study.analysis.between_test == "student"
+    t_name, t_numbers = ("student_t", student_t_numbers) if student else ("welch_t", welch_numbers)
     rows = []
     reference = study.reference_arm.id
     for outcome, wide in (wide_tables(analysis, study) if tables is None else tables).items():
@@ -321,7 +329,7 @@ def between_group(
                     "contrast": between_contrast(arm, reference, change),
                     "group": "",
                 }
-                rows.append(keys | {"analysis": "welch_t"} | welch_numbers(x, y, conf_level))
+                rows.append(keys | {"analysis": t_name} | t_numbers(x, y, conf_level))
                 rows.append(
                     keys | {"analysis": "mann_whitney"} | mann_whitney_numbers(x, y, conf_level)
                 )
@@ -369,12 +377,14 @@ def baseline_categorical(participants: pd.DataFrame, study: Study) -> pd.DataFra
     return keyed_rows(rows)
 
 
-# identifiers, disposition and the provenance columns trialflow.io adds
+# identifiers, disposition, the analysis plan's conduct columns and the provenance columns
+# trialflow.io adds
 NON_VARIABLES = (
     "participant_id",
     "arm",
     "last_visit",
     "withdrawal_reason",
+    *PLAN_COLUMNS,
     "source_file",
     "source_row",
 )

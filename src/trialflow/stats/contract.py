@@ -5,6 +5,11 @@ level functions add the keys (:data:`KEY_COLUMNS`) and :func:`trialflow.stats.an
 orders everything as :data:`RESULT_COLUMNS`. ``note`` is for people; code reads ``flags``
 (machine tokens, :data:`FLAGS`) and the model facts of ``model_fits.csv``
 (:data:`MODEL_FIT_COLUMNS`).
+
+Version 2 (:data:`CONTRACT_VERSION`, issue 12) added ``analysis_set``,
+``effect_size_ci_low`` and ``effect_size_ci_high``, the analyses ``student_t`` and
+``responder_logistic``, and the flags of the analysis plan (``primary``, ``key_secondary``,
+``not_formally_tested``, ``sensitivity``).
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-KEY_COLUMNS = ("study", "outcome", "visit", "analysis", "contrast", "group")
+#: Version of the columns and tokens of ``results.csv`` (README, "The results contract").
+CONTRACT_VERSION = "2"
+KEY_COLUMNS = ("study", "outcome", "visit", "analysis", "contrast", "group", "analysis_set")
 NUMBER_COLUMNS = (
     "n",
     "estimate",
@@ -28,6 +35,8 @@ NUMBER_COLUMNS = (
     "p_adjusted",
     "effect_size",
     "effect_size_name",
+    "effect_size_ci_low",
+    "effect_size_ci_high",
     "note",
     "flags",
 )
@@ -40,8 +49,25 @@ NUMERIC_COLUMNS = tuple(c for c in RESULT_COLUMNS if c not in TEXT_COLUMNS)
 DEGENERATE_INTERVAL = "degenerate_interval"
 #: R's estimate lies just outside its own normal-approximation interval (heavy ties).
 ESTIMATE_OUTSIDE_INTERVAL = "estimate_outside_interval"
+#: The row is the primary analysis (on the declared analysis set).
+PRIMARY = "primary"
+#: The row is a key secondary analysis (tested after the primary one, in declared order).
+KEY_SECONDARY = "key_secondary"
+#: A confirmatory row after the first non-rejected hypothesis of a fixed sequence.
+NOT_FORMALLY_TESTED = "not_formally_tested"
+#: A primary or key secondary comparison repeated on a sensitivity analysis set.
+SENSITIVITY = "sensitivity"
 #: Every token the ``flags`` column may hold (semicolon-separated).
-FLAGS = (DEGENERATE_INTERVAL, ESTIMATE_OUTSIDE_INTERVAL)
+FLAGS = (
+    DEGENERATE_INTERVAL,
+    ESTIMATE_OUTSIDE_INTERVAL,
+    PRIMARY,
+    KEY_SECONDARY,
+    NOT_FORMALLY_TESTED,
+    SENSITIVITY,
+)
+#: Flags of the confirmatory rows (the testing strategy's hypotheses).
+CONFIRMATORY_FLAGS = (PRIMARY, KEY_SECONDARY)
 
 #: ``model_fits.csv``: one row per fitted (or unfittable) model.
 MODEL_FIT_COLUMNS = (
@@ -95,10 +121,12 @@ ANALYSIS_ORDER = (
     "paired_t",
     "wilcoxon_signed_rank",
     "welch_t",
+    "student_t",
     "mann_whitney",
     "ancova",
     "mmrm",
     "responder",
+    "responder_logistic",
     "rm_anova",
     "friedman",
     "posthoc_paired_t",
@@ -148,6 +176,15 @@ def join_flags(flags: Iterable[str]) -> str:
 def has_flag(flags: object, flag: str) -> bool:
     """Whether a ``flags`` cell holds ``flag``."""
     return isinstance(flags, str) and flag in flags.split(";")
+
+
+def with_flag(flags: pd.Series, flag: str, where) -> pd.Series:
+    """``flags`` with ``flag`` added (once, at the end) on the rows where ``where`` is true."""
+    where = pd.Series(where, index=flags.index).fillna(False).astype(bool)
+    out = flags.astype(str).copy()
+    for i in flags.index[where.to_numpy()]:
+        out[i] = join_flags([*out[i].split(";"), flag])
+    return out
 
 
 def empty_numbers(note: str = "", n: float = math.nan, **values: Any) -> dict[str, Any]:

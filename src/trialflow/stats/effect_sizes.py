@@ -97,6 +97,15 @@ def merge_effect_size(numbers: Mapping[str, Any], effect: Mapping[str, Any]) -> 
     return merged
 
 
+def with_effect_size(numbers: Mapping[str, Any], effect: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`merge_effect_size` when the test has a statistic, else ``numbers`` unchanged
+    (a degenerate test row keeps its own note and no effect size)."""
+    statistic = numbers.get("statistic", math.nan)
+    if statistic is None or not math.isfinite(float(statistic)):
+        return dict(numbers)
+    return merge_effect_size(numbers, effect)
+
+
 def noncentral_t_limits(t: float, df: float, conf_level: float = 0.95) -> tuple[float, float]:
     """Confidence limits for the noncentrality parameter of a t statistic.
 

@@ -52,7 +52,8 @@ def adjusted_odds_ratio(
         (complete cases in the model), ``estimate`` (odds ratio), ``se`` (SE of the log odds
         ratio), ``ci_low``, ``ci_high`` (odds-ratio scale), ``statistic`` (Wald z),
         ``p_value``, ``effect_size`` (the log odds ratio, ``effect_size_name =
-        "log_odds_ratio"``), ``note``. Empty numbers with the reason when no participant or
+        "log_odds_ratio"``, with its Wald interval in ``effect_size_ci_low``,
+        ``effect_size_ci_high``), ``note``. Empty numbers with the reason when no participant or
         every participant responded, an arm has no responder or only responders (the odds
         ratio is infinite: separation), the fit separates the data on the covariates (a
         fitted probability numerically 0 or 1, as R warns), does not converge, or the design
@@ -149,6 +150,8 @@ def _fit(response: np.ndarray, design: np.ndarray, n_arms: int, n: int, conf_lev
                 p_value=float(2 * stats.norm.sf(abs(beta / se))),
                 effect_size=beta,
                 effect_size_name="log_odds_ratio",
+                effect_size_ci_low=beta - z * se,
+                effect_size_ci_high=beta + z * se,
             )
         )
     return rows

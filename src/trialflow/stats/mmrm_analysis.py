@@ -2,10 +2,17 @@
 row per model in ``model_fits.csv``.
 
 Parallel designs: ``value ~ baseline + arm * visit (+ covariates)`` over the post-baseline
-visits; one row per visit and non-reference arm with the LS-mean difference against the
-reference arm. Single-arm designs: ``value ~ visit (+ covariates)`` over all visits; one row
-per post-baseline visit against baseline, and follow-up against end of treatment.
-Covariance: the study's fallback order (``analysis.mmrm_covariance``), REML, Kenward-Roger.
+visits (``+ baseline:visit`` with ``analysis.mmrm.baseline_by_visit``); one row per visit
+and non-reference arm with the LS-mean difference against the reference arm. Single-arm
+designs: ``value ~ visit (+ covariates)`` over all visits; one row per post-baseline visit
+against baseline, and follow-up against end of treatment. Covariance: the study's fallback
+order (``analysis.mmrm.covariance``), REML, Kenward-Roger, gradient tolerance
+``analysis.mmrm.tolerance``; intervals at ``1 - analysis.alpha``.
+
+Every row's ``n`` is the number of subjects in the model, and its effect size the
+``standardised_difference``: the estimate and its limits over the pooled within-arm SD of
+the baseline values of the participants in the model
+(:func:`trialflow.stats.effect_sizes.standardised_difference`).
 
 Data that cannot give a model (no reference arm after baseline, an arm without data at a
 visit, no more observations than parameters) are found before fitting and give rows with
@@ -30,6 +37,7 @@ from .contract import (
     empty_numbers,
     within_contrast,
 )
+from .effect_sizes import merge_effect_size, standardised_difference
 from .mmrm import ConvergenceError, MMRMControl, MMRMResults, fit_prepared, prepare_mmrm
 from .mmrm.covariance import get_structure
 
@@ -55,12 +63,13 @@ ESTIMAND_SINGLE_ARM = (
 )
 #: Every randomised (enrolled) participant with data for the outcome.
 ANALYSIS_SET = "full_analysis"
+#: Columns of :attr:`MMRMAnalysis.subjects`.
+SUBJECT_COLUMNS = ("outcome", "arm", "n")
 _DDF_TEXT = {
     "kenward-roger": "Kenward-Roger df and adjusted SE",
     "kenward-roger-linear": "Kenward-Roger df (linear variant) and adjusted SE",
     "satterthwaite": "Satterthwaite df",
 }
-_CI_LEVEL = 0.95  # LS-mean differences use the engine's default alpha = 0.05
 
 
 @dataclass(frozen=True)
@@ -73,10 +82,14 @@ class MMRMAnalysis:
         Rows of ``results.csv`` (:data:`~trialflow.stats.contract.RESULT_COLUMNS`).
     fits : DataFrame
         One row per outcome's model (:data:`~trialflow.stats.contract.MODEL_FIT_COLUMNS`).
+    subjects : DataFrame
+        ``outcome, arm, n``: the subjects in each outcome's model per arm (the n of the
+        primary analysis in the participant flow).
     """
 
     results: pd.DataFrame
     fits: pd.DataFrame
+    subjects: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,7 @@ class _Model:
     estimand: str
     reference: dict[str, str]
     factors: tuple[str, ...]
+    baseline: pd.DataFrame  # participant_id, arm, baseline of the participants in the model
 
     @property
     def description(self) -> str:
@@ -99,13 +113,34 @@ class _Model:
 
 
 def mmrm_control(study: Study) -> MMRMControl:
-    """The engine options trialflow uses for ``study``: its covariance order, REML, KR."""
+    """The engine options trialflow uses for ``study`` (``analysis.mmrm``): its covariance
+    order and gradient tolerance, REML, Kenward-Roger."""
+    options = study.analysis.mmrm
     return MMRMControl(
-        covariance=tuple(study.analysis.mmrm_covariance), reml=True, ddf="kenward-roger"
+        covariance=tuple(options.covariance),
+        reml=True,
+        ddf="kenward-roger",
+        tolerance=options.tolerance,
     )
 
 
-def analyse_mmrm(analysis: pd.DataFrame, study: Study) -> MMRMAnalysis:
+@dataclass(frozen=True)
+class _Settings:
+    """What every model of one call shares."""
+
+    covariates: list[str]
+    control: MMRMControl
+    alpha: float
+    analysis_set: str
+    estimand: str | None  # None: the design's default wording
+
+
+def analyse_mmrm(
+    analysis: pd.DataFrame,
+    study: Study,
+    analysis_set: str | None = None,
+    estimand: str | None = None,
+) -> MMRMAnalysis:
     """MMRM rows of ``results.csv`` and ``model_fits.csv`` for every outcome of ``analysis``.
 
     Parameters
@@ -114,34 +149,55 @@ def analyse_mmrm(analysis: pd.DataFrame, study: Study) -> MMRMAnalysis:
         Long analysis data: ``participant_id, arm, visit, week, outcome, value``, plus any
         roster covariate named in ``study.covariates`` (used when present).
     study : Study
+    analysis_set : str, optional
+        The analysis set ``analysis`` holds (written to ``results.csv`` and
+        ``model_fits.csv``); default the study's ``analysis.analysis_set``.
+    estimand : str, optional
+        The estimand the models target, in words (default: the design's, under MAR with the
+        hypothetical strategy for dropout).
 
     Returns
     -------
     MMRMAnalysis
         ``results`` sorted by outcome, visit (study order) and contrast; ``fits`` one row per
-        outcome. A model that cannot be fitted gives its rows with empty numbers and the
-        reason in ``note``, and a fits row saying so.
+        outcome; ``subjects`` per outcome and arm. A model that cannot be fitted gives its
+        rows with empty numbers and the reason in ``note``, and a fits row saying so.
     """
     rows: list[dict] = []
     fits: list[dict] = []
-    covariates = [
-        c for c in study.covariates if c in analysis.columns and c not in RESERVED_COLUMNS
-    ]
-    control = mmrm_control(study)
+    subjects: list[dict] = []
+    settings = _Settings(
+        covariates=[
+            c for c in study.covariates if c in analysis.columns and c not in RESERVED_COLUMNS
+        ],
+        control=mmrm_control(study),
+        alpha=study.analysis.alpha,
+        analysis_set=analysis_set or study.analysis.analysis_set,
+        estimand=estimand,
+    )
     for outcome, frame in analysis.groupby("outcome", sort=True):
-        if study.design == "parallel":
-            found, fit = _parallel(str(outcome), frame, study, covariates, control)
+        if study.single_arm:
+            found, fit, model = _single_arm(str(outcome), frame, study, settings)
         else:
-            found, fit = _single_arm(str(outcome), frame, study, covariates, control)
+            found, fit, model = _parallel(str(outcome), frame, study, settings)
         rows += [{"study": study.id, "outcome": outcome, "analysis": "mmrm", **r} for r in found]
         fits.append({**fit, "study": study.id})
+        counts = model.data.groupby("arm")["participant_id"].nunique()
+        subjects += [
+            {"outcome": outcome, "arm": arm, "n": int(counts.get(arm, 0))} for arm in study.arm_ids
+        ]
     out = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     if not out.empty:
         order = {visit: i for i, visit in enumerate(study.visit_ids)}
         out["_visit"] = out["visit"].map(order)
         out = out.sort_values(["outcome", "_visit", "contrast"], kind="stable")
         out = out.drop(columns="_visit").reset_index(drop=True)
-    return MMRMAnalysis(results=out, fits=pd.DataFrame(fits, columns=list(MODEL_FIT_COLUMNS)))
+        out["analysis_set"] = settings.analysis_set
+    return MMRMAnalysis(
+        results=out,
+        fits=pd.DataFrame(fits, columns=list(MODEL_FIT_COLUMNS)),
+        subjects=pd.DataFrame(subjects, columns=list(SUBJECT_COLUMNS)),
+    )
 
 
 def mmrm_results(analysis: pd.DataFrame, study: Study) -> pd.DataFrame:
@@ -188,9 +244,10 @@ def _note(result: MMRMResults, model: _Model) -> str:
 
 
 def _fit_row(
-    model: _Model, result: MMRMResults | None, why: str, tried: tuple, control: MMRMControl
+    model: _Model, result: MMRMResults | None, why: str, tried: tuple, settings: _Settings
 ) -> dict:
     """The ``model_fits.csv`` row of one outcome's model."""
+    control = settings.control
     row: dict = dict.fromkeys(MODEL_FIT_COLUMNS, math.nan)
     row.update(
         outcome=model.outcome,
@@ -203,9 +260,9 @@ def _fit_row(
         converged=False,
         method="REML" if control.reml else "ML",
         ddf=control.ddf,
-        ci_level=_CI_LEVEL,
+        ci_level=1 - settings.alpha,
         estimand=model.estimand,
-        analysis_set=ANALYSIS_SET,
+        analysis_set=settings.analysis_set,
         n_subjects=model.data["participant_id"].nunique(),
         n_observations=len(model.data),
         note=why,
@@ -229,10 +286,12 @@ def _fit_row(
     return row
 
 
-def _row(visit, contrast, group, n, table_row, effect, note, effect_name="cohen_d_model") -> dict:
+def _row(visit, contrast, group, table_row, model: _Model, note: str) -> dict:
+    """One results row: the model's estimate, its n (subjects in the model) and the
+    standardised difference (over the pooled baseline SD of those subjects)."""
     numbers = empty_numbers(
         note,
-        n=n,
+        n=model.data["participant_id"].nunique(),
         estimate=table_row["estimate"],
         se=table_row["se"],
         df=table_row["df"],
@@ -240,10 +299,17 @@ def _row(visit, contrast, group, n, table_row, effect, note, effect_name="cohen_
         ci_high=table_row["ci_high"],
         statistic=table_row["t"],
         p_value=table_row["p_value"],
-        effect_size=effect,
-        effect_size_name=effect_name if np.isfinite(effect) else "",
     )
-    return {"visit": visit, "contrast": contrast, "group": group, **numbers}
+    effect = standardised_difference(
+        float(table_row["estimate"]),
+        float(table_row["ci_low"]),
+        float(table_row["ci_high"]),
+        model.baseline["baseline"],
+        model.baseline["arm"],
+    )
+    return {"visit": visit, "contrast": contrast, "group": group} | merge_effect_size(
+        numbers, effect
+    )
 
 
 def _empty(visit, contrast, group, n, note) -> dict:
@@ -265,8 +331,9 @@ def _parallel_problem(data: pd.DataFrame, reference: str, visits: list[str]) -> 
 
 
 def _parallel(
-    outcome: str, frame: pd.DataFrame, study: Study, covariates: list[str], control: MMRMControl
-) -> tuple[list[dict], dict]:
+    outcome: str, frame: pd.DataFrame, study: Study, settings: _Settings
+) -> tuple[list[dict], dict, _Model]:
+    covariates = settings.covariates
     reference = study.reference_arm.id
     others = [a for a in study.arm_ids if a in set(frame["arm"].dropna()) and a != reference]
     post = [v.id for v in study.post_baseline]
@@ -279,38 +346,43 @@ def _parallel(
     data = frame.loc[frame["visit"].isin(post)].drop(columns=["baseline"], errors="ignore")
     data = data.merge(baseline, on="participant_id", how="left")
     data = data.dropna(subset=["value", "baseline", "arm", *covariates])
-    counts = data.groupby("visit")["participant_id"].nunique()
+    n_model = data["participant_id"].nunique()
     present_visits = [v for v in post if v in set(data["visit"])]
+    base = "value ~ baseline + arm * visit"
+    if study.analysis.mmrm.baseline_by_visit:
+        base += " + baseline:visit"
     model = _Model(
         outcome=outcome,
         data=data,
-        formula=_formula("value ~ baseline + arm * visit", covariates),
+        formula=_formula(base, covariates),
         visit_scope="post_baseline",
         visits=present_visits,
-        estimand=ESTIMAND_PARALLEL,
+        estimand=settings.estimand or ESTIMAND_PARALLEL,
         reference={"arm": reference},
         factors=("arm", "visit"),
+        baseline=data.drop_duplicates("participant_id")[["participant_id", "arm", "baseline"]],
     )
     contrasts = [(v, arm) for v in post for arm in (others or study.arm_ids[1:])]
     why = _parallel_problem(data, reference, present_visits)
     result, tried = None, ()
     if not why:
-        result, why, tried = _fit(model, control)
-    fit = _fit_row(model, result, why, tried, control)
+        result, why, tried = _fit(model, settings.control)
+    fit = _fit_row(model, result, why, tried, settings)
     if result is None:
-        return [
-            _empty(v, between_contrast(arm, reference), "", int(counts.get(v, 0)), why)
-            for v, arm in contrasts
-        ], fit
+        return (
+            [
+                _empty(v, between_contrast(arm, reference), "", n_model, why)
+                for v, arm in contrasts
+            ],
+            fit,
+            model,
+        )
     note = _note(result, model)
-    diffs = result.lsmean_diffs("arm", by="visit", reference=reference)
-    sigma = result.sigma
+    diffs = result.lsmean_diffs("arm", by="visit", reference=reference, alpha=settings.alpha)
     rows = []
     for _, item in diffs.iterrows():
-        visit = item["visit"]
-        effect = item["estimate"] / math.sqrt(sigma.loc[visit, visit])
         label = between_contrast(item["level"], reference)
-        rows.append(_row(visit, label, "", int(counts.get(visit, 0)), item, effect, note))
+        rows.append(_row(item["visit"], label, "", item, model, note))
     modelled = set(data["arm"])
     for v in post:
         for arm in others:
@@ -318,17 +390,19 @@ def _parallel(
                 rows.append(_empty(v, between_contrast(arm, reference), "", 0, "no data in arm"))
             elif v not in present_visits:
                 rows.append(_empty(v, between_contrast(arm, reference), "", 0, "no data at visit"))
-    return rows, fit
+    return rows, fit, model
 
 
 def _single_arm(
-    outcome: str, frame: pd.DataFrame, study: Study, covariates: list[str], control: MMRMControl
-) -> tuple[list[dict], dict]:
+    outcome: str, frame: pd.DataFrame, study: Study, settings: _Settings
+) -> tuple[list[dict], dict, _Model]:
+    covariates = settings.covariates
     group = study.arms[0].id if study.arms else ""
     base = study.baseline.id
     visits = study.visit_ids
     data = frame.loc[frame["visit"].isin(visits)].dropna(subset=["value", *covariates])
-    counts = data.groupby("visit")["participant_id"].nunique()
+    n_model = data["participant_id"].nunique()
+    at_baseline = data.loc[data["visit"] == base].drop_duplicates("participant_id")
     pairs = [(v.id, base) for v in study.post_baseline]
     eot, fu = study.end_of_treatment, study.follow_up
     if eot is not None and fu is not None:
@@ -340,35 +414,37 @@ def _single_arm(
         formula=_formula("value ~ visit", covariates),
         visit_scope="all",
         visits=present,
-        estimand=ESTIMAND_SINGLE_ARM,
+        estimand=settings.estimand or ESTIMAND_SINGLE_ARM,
         reference={"visit": base},
         factors=("visit",),
+        baseline=at_baseline[["participant_id", "arm"]].assign(
+            baseline=at_baseline["value"].to_numpy(float)
+        ),
     )
     usable = [(a, b) for a, b in pairs if a in present and b in present]
     result, why, tried = None, "MMRM not fitted: needs baseline and a later visit", ()
     if base in present and len(present) > 1:
-        result, why, tried = _fit(model, control)
-    fit = _fit_row(model, result, why, tried, control)
+        result, why, tried = _fit(model, settings.control)
+    fit = _fit_row(model, result, why, tried, settings)
     if result is None:
-        return [
-            _empty(a, within_contrast(a, b), group, int(counts.get(a, 0)), why) for a, b in pairs
-        ], fit
+        return (
+            [_empty(a, within_contrast(a, b), group, n_model, why) for a, b in pairs],
+            fit,
+            model,
+        )
     note = _note(result, model)
     grid, lc = result.lsmeans_matrix(["visit"])
     index = {v: i for i, v in enumerate(grid["visit"])}
-    table = result.contrast(np.array([lc[index[a]] - lc[index[b]] for a, b in usable]))
-    sigma = result.sigma
+    table = result.contrast(
+        np.array([lc[index[a]] - lc[index[b]] for a, b in usable]), alpha=settings.alpha
+    )
     rows = []
     for (a, b), (_, item) in zip(usable, table.iterrows(), strict=True):
-        sd_change = math.sqrt(sigma.loc[a, a] + sigma.loc[b, b] - 2 * sigma.loc[a, b])
-        effect = item["estimate"] / sd_change
-        label = within_contrast(a, b)
-        n = int(counts.get(a, 0))
-        rows.append(_row(a, label, group, n, item, effect, note, effect_name="cohen_dz_model"))
+        rows.append(_row(a, within_contrast(a, b), group, item, model, note))
     for a, b in pairs:
         if (a, b) not in usable:
-            rows.append(_empty(a, within_contrast(a, b), group, int(counts.get(a, 0)), "no data"))
-    return rows, fit
+            rows.append(_empty(a, within_contrast(a, b), group, n_model, "no data"))
+    return rows, fit, model
 
 
 def inference_text(method: str, ddf: str) -> str:

@@ -12,6 +12,7 @@ from scipy import stats
 from ..config import Study
 from ._tidy import wide_tables
 from .contract import empty_numbers, keyed_rows, numbers_frame, within_contrast
+from .effect_sizes import cohens_dz_numbers, rank_biserial_numbers, with_effect_size
 from .flags import rank_interval_flags
 from .normality import MIN_N, change_pairs
 from .wilcoxon import interval_notes, rank_test_numbers, signed_rank_test
@@ -34,8 +35,9 @@ def paired_t(after: np.ndarray, before: np.ndarray, conf_level: float = 0.95) ->
     DataFrame
         One row: ``n`` (complete pairs), ``estimate`` (mean change), ``se``, ``df``,
         ``ci_low``, ``ci_high``, ``statistic`` (t), ``p_value``, ``effect_size`` (Cohen's
-        d_z = mean change / SD of changes); a ``note`` instead when fewer than 3 pairs or the
-        changes have zero variance.
+        d_z = mean change / SD of changes) with its noncentral-t interval
+        (``effect_size_ci_low``, ``effect_size_ci_high``; :mod:`trialflow.stats.effect_sizes`);
+        a ``note`` instead when fewer than 3 pairs or the changes have zero variance.
     """
     return numbers_frame(paired_t_numbers(after, before, conf_level))
 
@@ -60,8 +62,8 @@ def wilcoxon_signed_rank(
     DataFrame
         One row: ``n`` (complete pairs, zeros included), ``estimate``, ``ci_low``, ``ci_high``,
         ``statistic`` (V), ``p_value`` exactly as R's ``wilcox.test`` reports them,
-        ``effect_size`` (matched-pairs rank-biserial r); ``note`` says exact or normal
-        approximation, and why numbers are missing for degenerate data.
+        ``effect_size`` (matched-pairs rank-biserial r, with its Fisher-z interval); ``note``
+        says exact or normal approximation, and why numbers are missing for degenerate data.
 
     Notes
     -----
@@ -97,7 +99,7 @@ def paired_t_numbers(after, before, conf_level: float = 0.95) -> dict:
     df = n - 1
     t = mean / se
     half = stats.t.ppf(0.5 + conf_level / 2, df) * se
-    return empty_numbers(
+    numbers = empty_numbers(
         n=n,
         estimate=mean,
         se=se,
@@ -106,9 +108,8 @@ def paired_t_numbers(after, before, conf_level: float = 0.95) -> dict:
         ci_high=mean + half,
         statistic=t,
         p_value=float(2 * stats.t.sf(abs(t), df)),
-        effect_size=mean / sd,
-        effect_size_name="cohen_dz",
     )
+    return with_effect_size(numbers, cohens_dz_numbers(d, None, conf_level))
 
 
 def signed_rank_numbers(after, before, conf_level: float = 0.95) -> dict:
@@ -130,7 +131,8 @@ def signed_rank_numbers(after, before, conf_level: float = 0.95) -> dict:
     notes += interval_notes(
         result, "paired t interval", "median of all Walsh averages, zero changes included"
     )
-    return rank_test_numbers(result, n, notes) | {"flags": rank_interval_flags(result)}
+    numbers = rank_test_numbers(result, n, notes) | {"flags": rank_interval_flags(result)}
+    return with_effect_size(numbers, rank_biserial_numbers(d, None, True, conf_level))
 
 
 def within_group(

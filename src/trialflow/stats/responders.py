@@ -429,13 +429,18 @@ def _ice_flags(analysis: pd.DataFrame, outcome: str, study: Study, index) -> pd.
 
 
 def responders(
-    analysis: pd.DataFrame, outcomes: pd.DataFrame, study: Study, conf_level: float = 0.95
+    analysis: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    study: Study,
+    conf_level: float = 0.95,
+    participants: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Responder rows for the outcomes with a MID in ``study.analysis`` (complete cases, no
-    adjusted odds ratio): the rows ``analyse_study`` writes today.
+    """Responder rows for the outcomes with a responder threshold in ``study.analysis``
+    (``responders.thresholds``, else the ``minimal_important_difference``): the rows
+    ``analyse_study`` writes.
 
-    Equivalent to :func:`responder_analysis` with ``thresholds`` the MIDs,
-    ``missing="exclude"`` and ``adjusted=False``.
+    :func:`responder_analysis` with the study's thresholds and ``responders.missing``
+    policy, and the baseline-adjusted odds ratio for designs with two or more arms.
 
     Parameters
     ----------
@@ -445,6 +450,9 @@ def responders(
         Outcome metadata with ``outcome`` and ``higher_is_better``.
     study : Study
     conf_level : float
+    participants : DataFrame, optional
+        The analysis set (every one of them counts under ``missing: non_responder``);
+        default the participants with a row in ``analysis``.
 
     Returns
     -------
@@ -452,13 +460,16 @@ def responders(
         Contract rows with ``analysis = "responder"``: per arm (``contrast = "responders"``,
         ``group`` the arm) the proportion with its Wilson interval and ``statistic`` the
         number of responders; per non-reference arm the risk difference against the reference
-        arm with Newcombe's hybrid score interval and Fisher's exact p.
+        arm with Newcombe's hybrid score interval and Fisher's exact p; and
+        ``responder_logistic`` rows (odds ratio adjusted for baseline) per non-reference arm.
     """
-    thresholds = {
-        outcome: ResponderThreshold(mid=float(mid))
-        for outcome, mid in study.analysis.minimal_important_difference.items()
-    }
     return responder_analysis(
-        analysis, outcomes, study, thresholds, missing="exclude", adjusted=False,
+        analysis,
+        outcomes,
+        study,
+        study.analysis.responder_thresholds(),
+        participants=participants,
+        missing=study.analysis.responders.missing,
+        adjusted=not study.single_arm,
         conf_level=conf_level,
-    )  # fmt: skip
+    )

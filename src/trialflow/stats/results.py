@@ -14,12 +14,15 @@ from .ancova import ancova_by_visit
 from .between import baseline_categorical, between_group
 from .contract import (
     ANALYSIS_ORDER,
+    CONFIRMATORY_FLAGS,
     MODEL_FIT_COLUMNS,
     MODEL_FIT_TEXT_COLUMNS,
     RESULT_COLUMNS,
+    SENSITIVITY,
     TEXT_COLUMNS,
     VALUES_CONTRAST,
     empty_results,
+    has_flag,
     split_between_contrast,
     typed_results,
     within_contrast,
@@ -38,6 +41,7 @@ PAIRED_ANALYSES = {
     "paired_t": ("parametric", "within"),
     "wilcoxon_signed_rank": ("nonparametric", "within"),
     "welch_t": ("parametric", "between"),
+    "student_t": ("parametric", "between"),
     "mann_whitney": ("nonparametric", "between"),
     "rm_anova": ("parametric", "across"),
     "friedman": ("nonparametric", "across"),
@@ -67,14 +71,16 @@ def analyse_study(
     DataFrame
         Exactly the contract's columns (:data:`trialflow.stats.contract.RESULT_COLUMNS`):
         baseline chi-square/Fisher rows, Shapiro-Wilk rows, within-arm paired t and Wilcoxon,
-        and for parallel designs between-arm Welch t and Mann-Whitney (values and changes) and
-        ANCOVA, for single-arm designs RM-ANOVA, Friedman and post-hoc rows, and responder
-        rows where a MID is configured. Both tests of each pair are kept; use
-        :func:`select_reported` to pick the one a table shows. ``p_adjusted`` is filled by
-        :func:`adjust_family`. Rows are ordered by outcome, visit (config order; rows across
-        visits last) and analysis (:data:`ANALYSIS_ORDER`), then in the order computed.
+        and for parallel designs between-arm Welch (or Student) t and Mann-Whitney (values and
+        changes) and ANCOVA, for single-arm designs RM-ANOVA, Friedman and post-hoc rows, and
+        responder rows where a responder threshold is configured. Both tests of each pair
+        are kept; use :func:`select_reported` to pick the one a table shows. Every row's
+        ``analysis_set`` is the study's ``analysis.analysis_set`` (``analysis`` and
+        ``participants`` hold that set). ``p_adjusted`` is filled by :func:`adjust_family`.
+        Rows are ordered by outcome, visit (config order; rows across visits last) and
+        analysis (:data:`ANALYSIS_ORDER`), then in the order computed.
     """
-    analysis = _with_covariates(analysis, participants, study)
+    analysis = with_covariates(analysis, participants, study)
     conf_level = 1 - study.analysis.alpha
     tables = wide_tables(analysis, study)  # reshaped once for every analysis
     parts = [
@@ -82,21 +88,27 @@ def analyse_study(
         normality(analysis, study, tables),
         within_group(analysis, study, conf_level, tables),
     ]
-    if study.design == "single_arm" or len(study.arm_ids) == 1:
+    if study.single_arm:
         parts.append(single_arm_analyses(analysis, study, conf_level))
     else:
         parts.append(between_group(analysis, study, conf_level, tables))
         parts.append(ancova_by_visit(analysis, study, conf_level, tables))
-    parts.append(responders(analysis, outcomes, study, conf_level))
+    # completers differ by outcome: each outcome's denominator is the participants it has
+    per_outcome = study.analysis.analysis_set == "completers"
+    parts.append(
+        responders(analysis, outcomes, study, conf_level, None if per_outcome else participants)
+    )
     parts = [part for part in parts if not part.empty]
     results = pd.concat(parts, ignore_index=True) if parts else empty_results()
+    results["analysis_set"] = study.analysis.analysis_set
     results = sort_results(results, study)
     return adjust_family(results, study)
 
 
-def _with_covariates(
+def with_covariates(
     analysis: pd.DataFrame, participants: pd.DataFrame, study: Study
 ) -> pd.DataFrame:
+    """``analysis`` with the study's covariates taken from the roster where it lacks them."""
     missing = [
         c for c in study.covariates if c not in analysis.columns and c in participants.columns
     ]
@@ -197,8 +209,10 @@ def select_reported(
 def family_members(results: pd.DataFrame, study: Study) -> pd.Series:
     """The family key of each row that ``study.analysis.multiplicity`` adjusts, else None.
 
-    The hypotheses adjusted are the *reported* primary comparisons (see
-    :func:`select_reported` with the study's ``test_selection``):
+    The hypotheses adjusted are the *reported* exploratory comparisons (see
+    :func:`select_reported` with the study's ``test_selection``): the confirmatory rows
+    (flags ``primary``, ``key_secondary``; adjusted by the testing strategy instead),
+    sensitivity rows and rows of another analysis set are left out.
 
     * parallel designs: the between-arm test on values at post-baseline visits, the
       between-arm test on changes from baseline, and the ANCOVA adjusted difference — three
@@ -231,15 +245,21 @@ def family_members(results: pd.DataFrame, study: Study) -> pd.Series:
     baseline = study.baseline.id
     post = {visit.id for visit in study.post_baseline}
     primary = study.primary_visit.id
-    single = study.design == "single_arm" or len(study.arm_ids) == 1
+    single = study.single_arm
+    main_set = study.analysis.analysis_set
+    left_out = [
+        any(has_flag(flags, f) for f in (*CONFIRMATORY_FLAGS, SENSITIVITY))
+        or (s and s != main_set)
+        for flags, s in zip(results["flags"], results["analysis_set"], strict=True)
+    ]
     keys = []
-    for (_, r), shown in zip(results.iterrows(), reported, strict=True):
+    for (_, r), shown, out in zip(results.iterrows(), reported, left_out, strict=True):
         kind = None
-        if r["visit"] in post and shown:
+        if r["visit"] in post and shown and not out:
             if single and r["analysis"] in ("paired_t", "wilcoxon_signed_rank"):
                 if r["contrast"] == within_contrast(r["visit"], baseline):
                     kind = ("within", r["group"])
-            elif not single and r["analysis"] in ("welch_t", "mann_whitney"):
+            elif not single and r["analysis"] in ("welch_t", "student_t", "mann_whitney"):
                 arm, reference, change = split_between_contrast(r["contrast"])
                 if change is None:
                     kind = ("between", arm, reference)

@@ -30,6 +30,11 @@ from .multiplicity import p_adjust
 from .normality import MIN_N
 from .paired import UNCONTROLLED_NOTE, paired_t_numbers, signed_rank_numbers
 
+# the across-visit effect sizes have no interval in the contract (issue 12)
+NO_INTERVAL = {
+    "rm_anova": "no confidence interval for partial eta squared",
+    "friedman": "no confidence interval for Kendall's W",
+}
 # relative size below which the within-participant error sum of squares counts as zero
 _ZERO_ERROR = 1e-12
 
@@ -244,6 +249,8 @@ def single_arm_analyses(
             effect_size_name="kendall_w" if np.isfinite(rank_test["kendall_w"]) else "",
         )
         for name, numbers in (("rm_anova", anova_numbers), ("friedman", rank_numbers)):
+            interval = NO_INTERVAL[name] if np.isfinite(numbers["effect_size"]) else ""
+            numbers["note"] = "; ".join(filter(None, [numbers["note"], interval]))
             numbers["note"] = f"{numbers['note']}; {UNCONTROLLED_NOTE}"
             rows.append(keys | {"analysis": name} | numbers)
         for name, parametric in (("posthoc_paired_t", True), ("posthoc_wilcoxon", False)):

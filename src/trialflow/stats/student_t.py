@@ -13,7 +13,8 @@ from .contract import NUMBER_COLUMNS, empty_numbers
 from .effect_sizes import hedges_g_numbers, merge_effect_size
 from .normality import MIN_N
 
-STUDENT_T_COLUMNS = (*NUMBER_COLUMNS, "effect_size_ci_low", "effect_size_ci_high")
+#: The contract's number columns (with the effect-size interval since contract version 2).
+STUDENT_T_COLUMNS = NUMBER_COLUMNS
 
 
 def student_t(x, y, conf_level: float = 0.95) -> pd.DataFrame:

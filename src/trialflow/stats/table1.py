@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Study
+from ..roster import PLAN_COLUMNS
 from ._tidy import is_numeric_like
 from .between import NON_VARIABLES, categorical_variables
 from .descriptives import summarise
@@ -178,7 +179,7 @@ def _categorical_rows(variable, column, arm, groups, study, smd) -> list[dict]:
 SUMMARIES = ("mean_sd", "median_iqr", "n_pct")
 MISSING_SUMMARY = "missing"
 # roster columns that describe conduct, not baseline characteristics
-CONDUCT_COLUMNS = ("ice_visit", "ice_type", "per_protocol", "received_allocation")
+CONDUCT_COLUMNS = PLAN_COLUMNS
 
 
 def declared_table1(

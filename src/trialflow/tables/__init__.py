@@ -7,17 +7,20 @@ byte-identical files.
 
 Modules: :mod:`~trialflow.tables.format` (numbers as printed), :mod:`~trialflow.tables.table`
 (the table object), :mod:`~trialflow.tables.baseline` (Table 1),
-:mod:`~trialflow.tables.build` (outcome tables), :mod:`~trialflow.tables.writers` (files).
+:mod:`~trialflow.tables.cells` (cells and notes the outcome tables share),
+:mod:`~trialflow.tables.build` (Tables 2 and 3), :mod:`~trialflow.tables.classic` (the
+source papers' layouts), :mod:`~trialflow.tables.writers` (files).
 """
 
 from .baseline import table1_table
 from .build import (
     DEGENERATE_MARK,
     NONPARAMETRIC_MARK,
+    between_arm_table,
     build_study_tables,
-    classic_tests_table,
     outcomes_by_visit_table,
     single_arm_table,
+    within_arm_table,
 )
 from .format import (
     MISSING,
@@ -43,8 +46,8 @@ __all__ = [
     "NONPARAMETRIC_MARK",
     "TABLE_FORMATS",
     "Table",
+    "between_arm_table",
     "build_study_tables",
-    "classic_tests_table",
     "decimals_for",
     "fixed_datetime",
     "format_ci",
@@ -58,5 +61,6 @@ __all__ = [
     "table_markdown",
     "write_docx",
     "write_study_tables",
+    "within_arm_table",
     "write_table",
 ]

@@ -1,17 +1,20 @@
-"""Table 1: baseline characteristics by arm (no significance tests, as CONSORT asks)."""
+"""Table 1: baseline characteristics by arm, as declared in the config (``table1``), with
+missing counts and no significance tests (CONSORT)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from trialflow import instruments
 from trialflow.config import Study
 from trialflow.reported import outcome_labels
-from trialflow.stats import table1 as stats_table1
+from trialflow.stats.between import NON_VARIABLES
+from trialflow.stats.table1 import CONDUCT_COLUMNS, declared_table1
 
 from .format import MISSING
 from .table import Table
 
-__all__ = ["ALL_ARMS", "SUMMARY_LABELS", "VARIABLE_LABELS", "table1_table"]
+__all__ = ["ALL_ARMS", "SUMMARY_LABELS", "VARIABLE_LABELS", "table1_table", "table1_variables"]
 
 
 VARIABLE_LABELS = {
@@ -22,8 +25,42 @@ VARIABLE_LABELS = {
     "bmi": "Body-mass index (kg/m²)",
     "ethnicity": "Ethnicity (GLI-2012 group)",
 }
-SUMMARY_LABELS = {"mean_sd": "mean (SD)", "median_iqr": "median [Q1, Q3]", "n_pct": "n (%)"}
+SUMMARY_LABELS = {
+    "mean_sd": "mean (SD)",
+    "median_iqr": "median [Q1, Q3]",
+    "n_pct": "n (%)",
+    "missing": "missing, n",
+}
 ALL_ARMS = "all"
+
+
+def table1_variables(study: Study, participants: pd.DataFrame) -> list[str]:
+    """The variables of Table 1: ``table1.variables`` as declared, else the study's
+    covariates and the roster fields its instruments read (those in the roster), else every
+    roster column other than identifiers, disposition and conduct columns."""
+    if study.table1.variables is not None:
+        return list(study.table1.variables)
+    wanted = list(study.covariates)
+    for spec in study.instruments:
+        wanted += instruments.roster_columns(spec.type)
+    present = [c for c in dict.fromkeys(wanted) if c in participants.columns]
+    if present:
+        return present
+    skip = set(NON_VARIABLES) | set(CONDUCT_COLUMNS)
+    return [c for c in participants.columns if c not in skip]
+
+
+def _declared(study: Study, participants: pd.DataFrame, analysis) -> pd.DataFrame:
+    try:
+        return declared_table1(
+            participants,
+            study,
+            table1_variables(study, participants),
+            dict(study.table1.summary),
+            analysis,
+        )
+    except ValueError as err:
+        raise ValueError(f"studies.{study.id}.table1: {err}") from None
 
 
 def table1_table(
@@ -31,6 +68,7 @@ def table1_table(
     participants: pd.DataFrame,
     long: pd.DataFrame | None = None,
     outcomes: pd.DataFrame | None = None,
+    analysis: pd.DataFrame | None = None,
 ) -> Table:
     """Table 1 (baseline characteristics by arm) in wide display form.
 
@@ -40,18 +78,22 @@ def table1_table(
     participants : pandas.DataFrame
         The roster; gives the n in each column header.
     long : pandas.DataFrame, optional
-        Tidy Table 1 as from :func:`trialflow.stats.table1` (``variable, level, summary, arm,
-        text``; ``summary`` the kind of summary, ``text`` the cell); computed from
-        ``participants`` when not given. A frame whose ``summary`` column already holds the
-        display strings (no ``text`` column) is accepted too.
+        Tidy Table 1 (``variable, level, summary, arm, text``; ``summary`` the kind of
+        summary, ``text`` the cell); by default the declared one
+        (:func:`trialflow.stats.table1.declared_table1` with :func:`table1_variables` and
+        ``table1.summary``). A frame whose ``summary`` column already holds the display
+        strings (no ``text`` column) is accepted too.
     outcomes : pandas.DataFrame, optional
         Outcome metadata, to label baseline outcome variables.
+    analysis : pandas.DataFrame, optional
+        Long analysis data, for outcome ids declared in ``table1.variables`` (their
+        baseline values).
 
     Returns
     -------
     Table
     """
-    long = stats_table1(participants, study) if long is None else long.copy()
+    long = _declared(study, participants, analysis) if long is None else long.copy()
     long["level"] = long["level"].astype(object).fillna("").astype(str)
     if "text" in long.columns:
         cells = long["text"]
@@ -95,9 +137,9 @@ def table1_table(
         title=f"Table 1. Baseline characteristics by arm: {study.title}",
         frame=frame.astype(str).reset_index(drop=True),
         footnotes=(
-            "Numeric characteristics: mean (SD) when Shapiro-Wilk p >= "
-            f"{study.analysis.alpha:g} in every arm, else median [Q1, Q3]; categorical: n (%) "
-            "of those recorded. No significance tests (CONSORT).",
+            "Summaries as declared in the analysis plan (table1): mean (SD), median [Q1, Q3] "
+            "or n (%) of those recorded; missing, n: participants without a value. No "
+            "significance tests (CONSORT).",
         ),
         group_column="Characteristic",
     )

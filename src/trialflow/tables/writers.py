@@ -233,6 +233,7 @@ def write_study_tables(
     descriptives: pd.DataFrame | None,
     outdir: str | Path,
     table1: pd.DataFrame | None = None,
+    names: Sequence[str] | None = None,
 ) -> list[Path]:
     """Build and write every table of a study: ``<name>.{csv,md,html,docx}`` per table.
 
@@ -247,6 +248,8 @@ def write_study_tables(
         Directory for the files; created if needed.
     table1 : pandas.DataFrame, optional
         Long Table 1 from ``trialflow.stats.table1``, if available.
+    names : sequence of str, optional
+        Write only the tables of these names (e.g. ``table4_within_arm``); default all.
 
     Returns
     -------
@@ -258,7 +261,8 @@ def write_study_tables(
     )
     paths: list[Path] = []
     for table in tables:
-        paths += write_table(with_config_hash(table, study), outdir)
+        if names is None or table.name in names:
+            paths += write_table(with_config_hash(table, study), outdir)
     return paths
 
 
