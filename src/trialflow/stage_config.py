@@ -44,6 +44,8 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
         "missing_codes",
         "allow_columns",
         "allow_external_data",
+        "roster",
+        "csv",
     ),
     "score": ("design", "arms", "visits", "instruments"),
     "assemble": ("design", "arms", "visits", "covariates"),
@@ -61,6 +63,8 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
         "missing_codes",
         "allow_columns",
         "allow_external_data",
+        "roster",
+        "csv",
         "analysis",
     ),
 }
@@ -155,6 +159,8 @@ def resolved_study(study: Study) -> dict[str, Any]:
         "missing_codes": [_number(code) for code in study.missing_codes],
         "allow_columns": list(study.allow_columns),
         "allow_external_data": study.allow_external_data,
+        "roster": {k: v for k, v in vars(study.roster).items() if v is not None},
+        "csv": dict(vars(study.csv)),
         "analysis": {
             "test_selection": analysis.test_selection,
             "alpha": analysis.alpha,
@@ -185,9 +191,26 @@ def _resolved_instrument(spec) -> dict[str, Any]:
     entry: dict[str, Any] = {"type": spec.type, "options": options}
     if spec.file:
         entry["file"] = spec.file
+    if spec.sheet:
+        entry["sheet"] = spec.sheet
+    entry["layout"] = spec.layout
+    entry["column_pattern"] = spec.column_pattern
+    entry["id_column"] = spec.id_column
+    entry["visit_map"] = resolved_visit_map(spec.visit_map)
     if spec.measures is not None:
         entry["measures"] = {k: _resolved_measure(v) for k, v in spec.measures.items()}
     return entry
+
+
+def resolved_visit_map(keys) -> dict[str, Any]:
+    """``visit_map`` entries (:class:`~trialflow.config.VisitKey`) as the config writes them."""
+    mapping: dict[str, Any] = {}
+    for key in keys:
+        if key.instance is None:
+            mapping[key.value] = key.visit
+        else:
+            mapping.setdefault(key.value, {})[str(key.instance)] = key.visit
+    return mapping
 
 
 def _resolved_measure(measure: Mapping[str, Any]) -> dict[str, Any]:
@@ -249,6 +272,29 @@ def config_sha256(study: Study) -> str:
     return mapping_sha256(resolved_study(study))
 
 
+#: reading options (issue 15) left out of the config hash while they hold their defaults, so
+#: that a config written before them keeps its hash (tables and archived provenance cite it)
+_UNHASHED_DEFAULTS = {"roster": {}, "csv": {"encoding": "utf-8", "delimiter": ",", "decimal": "."}}
+_UNHASHED_INSTRUMENT_DEFAULTS = {
+    "layout": "long",
+    "column_pattern": "{item}",
+    "id_column": "participant_id",
+    "visit_map": {},
+}
+
+
+def _hashed(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    hashed = {k: v for k, v in mapping.items() if _UNHASHED_DEFAULTS.get(k, ...) != v}
+    if isinstance(mapping.get("instruments"), Mapping):
+        hashed["instruments"] = {
+            key: {k: v for k, v in spec.items() if _UNHASHED_INSTRUMENT_DEFAULTS.get(k, ...) != v}
+            for key, spec in mapping["instruments"].items()
+        }
+    return hashed
+
+
 def mapping_sha256(mapping: Mapping[str, Any]) -> str:
-    """SHA-256 of a study config mapping in canonical form (order kept where it matters)."""
-    return hashlib.sha256(canonical_json(_keep_order(mapping)).encode("utf-8")).hexdigest()
+    """SHA-256 of a study config mapping in canonical form (order kept where it matters;
+    reading options at their defaults left out)."""
+    text = canonical_json(_keep_order(_hashed(mapping)))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
