@@ -12,9 +12,10 @@ import shutil
 import pytest
 import yaml
 
-INGEST = {"validate", "score", "assemble", "descriptives"}
+INGEST = {"validate", "score", "assemble", "descriptives", "export"}
 ANALYSIS = {"analyse", "figures", "tables", "report", "provenance"}
 READERS = {"figures", "tables", "report", "provenance"}
+LABELLED = READERS | {"export"}  # the exported dataset carries arm and visit labels
 EVERYTHING = INGEST | ANALYSIS
 
 
@@ -53,8 +54,8 @@ EDITS = {
         ANALYSIS,
     ),
     # what readers see: tables, figures, report
-    "arm label": (lambda s: s["arms"][1].update(label="Strength training"), READERS),
-    "visit label": (lambda s: s["visits"][1].update(label="Week eight"), READERS),
+    "arm label": (lambda s: s["arms"][1].update(label="Strength training"), LABELLED),
+    "visit label": (lambda s: s["visits"][1].update(label="Week eight"), LABELLED),
     "title": (lambda s: s.update(title="A tiny trial"), READERS),
     "simulated flag": (lambda s: s.update(simulated=True), READERS),
     # what the raw files must hold: from validate on
@@ -78,6 +79,13 @@ EDITS = {
     ),
     "allowed columns": (lambda s: s.update(allow_columns=["initials"]), EVERYTHING),
     "external data allowed": (lambda s: s.update(allow_external_data=True), EVERYTHING),
+    # how the files are read (issue 15)
+    "roster file": (lambda s: s.update(roster={"file": "participants.csv"}), EVERYTHING),
+    "csv encoding": (lambda s: s.update(csv={"encoding": "cp1252"}), EVERYTHING),
+    "instrument visit map": (
+        lambda s: s["instruments"]["tug"].update(visit_map={"baseline": "baseline"}),
+        EVERYTHING,
+    ),
     # no change to the analysis: nothing
     "reordered keys": (None, set()),
     "spelled-out defaults": (
@@ -87,6 +95,14 @@ EDITS = {
             missing_codes=[],
             allow_columns=[],
             allow_external_data=False,
+            roster={},
+            csv={"encoding": "utf-8", "delimiter": ",", "decimal": "."},
+        ),
+        set(),
+    ),
+    "spelled-out reading defaults": (
+        lambda s: s["instruments"]["tug"].update(
+            layout="long", column_pattern="{item}", id_column="participant_id", visit_map={}
         ),
         set(),
     ),

@@ -13,9 +13,11 @@ The slices, from :data:`STAGE_KEYS`:
   directory, arm and visit ids, instruments (with their resolved options) and covariates;
 * ``score``, ``assemble``, ``describe`` read less of the same;
 * ``analyse`` adds the ``analysis`` section;
+* ``export`` (the analysis dataset for reviewers) reads the arms and visits with labels;
 * ``report`` (tables, figures, report, provenance) reads the whole study, labels included.
 
-Labels, the title and the ``simulated`` flag reach only the ``report`` slice; in the others
+Labels reach only the ``report`` and ``export`` slices, the title and the ``simulated`` flag
+only the ``report`` slice; in the others
 an arm or visit label is replaced by its id and the title by the study id, and a section a
 stage does not receive is a :class:`MissingSection` that raises when read, so a stage that
 starts to depend on an unsliced key fails loudly instead of using a default.
@@ -51,6 +53,7 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
     "assemble": ("design", "arms", "visits", "covariates"),
     "describe": ("design", "arms", "visits"),
     "analyse": ("design", "arms", "visits", "covariates", "analysis"),
+    "export": ("design", "arms", "visits"),
     "report": (
         "title",
         "simulated",
@@ -69,6 +72,8 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
     ),
 }
 STAGES = tuple(STAGE_KEYS)
+#: stages that read arm and visit labels
+LABELLED_STAGES = ("report", "export")
 
 # Keys whose absence from a slice must not be replaced by a default.
 _GUARDED = ("instruments", "analysis", "data_dir")
@@ -229,7 +234,7 @@ def study_slice(study: Study, stage: str) -> dict[str, Any]:
         raise ValueError(f"unknown stage {stage!r}; known stages: {', '.join(STAGES)}") from None
     full = resolved_study(study)
     part = {key: full[key] for key in keys}
-    if "title" not in keys:  # labels are for readers: only the report stage gets them
+    if stage not in LABELLED_STAGES:  # labels are for readers: only their stages get them
         part["arms"] = [{"id": arm["id"]} for arm in part["arms"]]
         part["visits"] = [
             {key: v[key] for key in ("id", "week", "role")} for v in part.get("visits", [])

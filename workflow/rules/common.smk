@@ -88,6 +88,8 @@ JOB_COSTS = {
     "figures": (550, 70, 10, 13.1),
     "tables": (400, 40, 10, 0.1),
     "report": (550, 161, 10, 0.1),
+    # not fitted: reads and writes the analysis dataset, as assemble does
+    "export": (250, 71, 10, 0.1),
     # hashing every input and output file: not fitted, a generous fixed request
     "provenance": (300, 2, 10, 0.05),
 }

@@ -143,6 +143,7 @@ rule provenance:
         rules.figures.output,
         rules.tables.output,
         rules.report.output,
+        rules.export.output,
     output:
         manifest="results/{study}/provenance.json",
     log:
