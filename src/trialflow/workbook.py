@@ -69,7 +69,9 @@ def _choose_sheet(
         return "", InputProblem(label, None, None, None, expected)
     if sheet in names:
         return sheet, None
-    expected = f"a sheet named '{sheet}'{did_you_mean(sheet, names)}; the workbook has {listing}"
+    same = [name for name in names if name.lower() == sheet.lower()]
+    hint = f" (did you mean '{same[0]}'?)" if same else did_you_mean(sheet, names)
+    expected = f"a sheet named '{sheet}'{hint}; the workbook has {listing}"
     return "", InputProblem(label, None, None, None, expected)
 
 
