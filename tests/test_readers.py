@@ -370,10 +370,10 @@ def test_declared_encoding_and_european_dialect(tmp_path, monkeypatch):
         "raw/grip.csv, row 3, column 'grip_kg': got '2,5x'; expected a number from 0 to 100"
     ]
     grip_csv.write_bytes(
-        b"participant_id;visit;grip_kg\nU1;baseline;21,5\nU1;week8;-0,25e1\nT1;baseline;,5\n"
+        b"participant_id;visit;grip_kg\nU1;baseline;21,5\nU1;week8;+0,25e1\nT1;baseline;,5\n"
     )
     validated = validate_inputs(study)
-    assert validated.instruments["grip"]["grip_kg"].tolist() == [21.5, -2.5, 0.5]
+    assert validated.instruments["grip"]["grip_kg"].tolist() == [21.5, 2.5, 0.5]
     assert validated.participants["site"].tolist() == ["Münster", "Köln"]
 
 
