@@ -257,11 +257,11 @@ def _redcap(frame, spec: InstrumentSpec, study: Study, items, label, cells: File
     renames = {k: v for k, v in renames.items() if k in frame.columns}
     lookup = _visit_lookup(spec.visit_map, study)
     events = frame[EVENT_COLUMN].astype(object)
-    instances = pd.Series(None, index=frame.index, dtype=object)
+    instances: list[int | None] = [None] * len(frame)
     if INSTANCE_COLUMN in frame.columns:
-        numbers = pd.to_numeric(frame[INSTANCE_COLUMN], errors="coerce")
-        instances = numbers.astype(object).where(numbers.notna(), None)
-    keys = list(zip(events, instances.map(lambda n: None if n is None else int(n)), strict=True))
+        numbers = pd.to_numeric(frame[INSTANCE_COLUMN], errors="coerce").to_numpy(dtype=float)
+        instances = [None if np.isnan(n) else int(n) for n in numbers]
+    keys = list(zip(events, instances, strict=True))
     visits = pd.Series([lookup.get(k) for k in keys], index=frame.index, dtype=object)
     filled = frame[list(renames)].notna().any(axis=1) if renames else visits.isna() & False
     problems = []
