@@ -9,6 +9,7 @@ a REDCap records export with a repeating event, a wide file and HSS categories c
 SPSS; and the configs ``trialflow init`` writes for the two data folders.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -84,11 +85,17 @@ def test_the_quality_table_and_hashes_name_the_files_read(formats_run):
     from trialflow.provenance import input_records
 
     config = yaml.safe_load((formats_run / "config.yaml").read_text())
-    quality = pd.read_csv(formats_run / "results/spine_rct/tables/data_quality.csv")
-    assert "spine/questionnaires.xlsx" in set(quality["file"].dropna())
+    validated = formats_run / "data/processed/spine_rct/validated"
+    sf36 = pd.read_parquet(validated / "sf36.parquet")
+    assert sf36["source_file"].unique().tolist() == ["spine/questionnaires.xlsx"]
+    assert sf36["source_row"].tolist()[:3] == [2, 3, 4]  # sheet rows under the header
+    roster = pd.read_parquet(validated / "participants.parquet")
+    assert roster["source_row"].tolist()[:3] == [1, 2, 3]  # SPSS record numbers
+    assert set(roster["arm"]) == {"control", "exercise"}  # value labels of the codes
+    quality = pd.read_csv(formats_run / "results/knee_sarcopenia/tables/data_quality.csv")
+    counts = quality[quality["finding"].isna()]
+    assert set(counts["instrument"]) == set(config["studies"]["knee_sarcopenia"]["instruments"])
     studies = studies_from_config(config)
-    import os
-
     here = os.getcwd()
     os.chdir(formats_run)
     try:

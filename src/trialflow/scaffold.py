@@ -28,6 +28,7 @@ from trialflow.readers import TABLE_EXTENSIONS
 __all__ = ["Table", "scaffold_config", "scan_folder"]
 
 _CONTROL_WORDS = ("control", "placebo", "usual", "standard", "sham", "waitlist", "wait_list")
+_TEXT_COLUMNS = ("participant_id", "visit", "arm", "sex", "ethnicity", "last_visit")
 _UNITS = {
     "_kg": "kg",
     "_cm": "cm",
@@ -85,9 +86,16 @@ def _read(path: Path, stem: str, sheet: str | None) -> list[Table]:
     read = read_raw_input(path, sheet=sheet)
     if read.frame is None:
         return []
-    columns = [c for c in read.frame.columns if c not in ("source_file", "source_row")]
+    frame = read.frame.copy()
+    for (
+        column,
+        labels,
+    ) in read.cells.labels.items():  # coded text columns, as validation shows them
+        if column in _TEXT_COLUMNS:
+            frame[column] = frame[column].map(lambda v, labels=labels: labels.get(v, v))
+    columns = [c for c in frame.columns if c not in ("source_file", "source_row")]
     name = path.name if path.is_file() else path.name + "/"
-    return [Table(name, _identifier(sheet or stem), sheet, read.frame, columns)]
+    return [Table(name, _identifier(sheet or stem), sheet, frame, columns)]
 
 
 def _identifier(text: str) -> str:
@@ -141,7 +149,8 @@ def _summary(columns: set[str]) -> str:
     items = sorted(c for c in columns if re.fullmatch(r"q\d+", c))
     if items and len(items) == len(columns):
         return f"q1..q{len(items)}"
-    return ", ".join(sorted(columns))
+    names = sorted(columns)
+    return ", ".join(names) if len(names) <= 3 else ", ".join(names[:3]) + f", ... ({len(names)})"
 
 
 def _hads_coding(frame: pd.DataFrame) -> tuple[dict, str]:
@@ -243,7 +252,8 @@ def scaffold_config(data_dir: str | Path, study_id: str) -> str:
     ]
     if not measured:
         raise ValueError(f"{data_dir}: no table with participant_id and visit columns")
-    return write_scaffold(str(data_dir), study_id, roster, measured)
+    unread = [t for t in tables if t is not roster and t not in measured]
+    return write_scaffold(str(data_dir), study_id, roster, measured, unread)
 
 
 def _roster(tables: list[Table]) -> Table | None:

@@ -17,8 +17,9 @@ def _q(text: str) -> str:
     return json.dumps(str(text), ensure_ascii=False)
 
 
-def write_scaffold(data_dir: str, study_id: str, roster, measured) -> str:
-    """The config text; ``roster`` and ``measured`` are :class:`trialflow.scaffold.Table`."""
+def write_scaffold(data_dir: str, study_id: str, roster, measured, unread=()) -> str:
+    """The config text; ``roster``, ``measured`` (instrument tables) and ``unread`` (tables
+    not recognised: named in a TODO) are :class:`trialflow.scaffold.Table`."""
     from trialflow.scaffold import _label, guess_visits
 
     arms = _arm_values(roster)
@@ -53,6 +54,8 @@ def write_scaffold(data_dir: str, study_id: str, roster, measured) -> str:
     lines.append("    instruments:")
     for table in measured:
         lines += _instrument_lines(table)
+    for table in unread:
+        lines.append(f"      # TODO: {table.name} is not declared: {_why_unread(table)}")
     numeric = _numeric_roster_columns(roster)
     lines.append(
         "    covariates: []  # TODO: roster columns for the adjusted models"
@@ -68,6 +71,18 @@ def write_scaffold(data_dir: str, study_id: str, roster, measured) -> str:
     text = "\n".join(lines) + "\n"
     _check(text)
     return text
+
+
+def _why_unread(table) -> str:
+    if "redcap_event_name" in table.columns:
+        return (
+            "a REDCap export; declare each of its instruments with layout: redcap, "
+            "id_column, column_pattern and visit_map (README, Input formats)"
+        )
+    return (
+        "no participant_id and visit columns; a wide file? declare it with layout: wide, "
+        "column_pattern and visit_map (README, Input formats)"
+    )
 
 
 def _arm_values(roster) -> list[str]:
