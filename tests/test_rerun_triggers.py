@@ -12,10 +12,11 @@ import shutil
 import pytest
 import yaml
 
-INGEST = {"validate", "score", "assemble", "descriptives"}
+INGEST = {"validate", "score", "assemble", "descriptives", "export"}
 # the tiny study is parallel with tables.within_arm (default): Table 4 has a rule of its own
 READERS = {"figures", "tables", "within_arm_table", "report", "provenance"}
 ANALYSIS = {"analyse"} | READERS
+LABELLED = READERS | {"export"}  # the exported dataset carries arm and visit labels
 EVERYTHING = INGEST | ANALYSIS
 
 
@@ -96,8 +97,8 @@ EDITS = {
         READERS - {"within_arm_table"},
     ),
     # what readers see: tables, figures, report
-    "arm label": (lambda s: s["arms"][1].update(label="Strength training"), READERS),
-    "visit label": (lambda s: s["visits"][1].update(label="Week eight"), READERS),
+    "arm label": (lambda s: s["arms"][1].update(label="Strength training"), LABELLED),
+    "visit label": (lambda s: s["visits"][1].update(label="Week eight"), LABELLED),
     "title": (lambda s: s.update(title="A tiny trial"), READERS),
     "simulated flag": (lambda s: s.update(simulated=True), READERS),
     # what the raw files must hold: from validate on
@@ -121,6 +122,13 @@ EDITS = {
     ),
     "allowed columns": (lambda s: s.update(allow_columns=["initials"]), EVERYTHING),
     "external data allowed": (lambda s: s.update(allow_external_data=True), EVERYTHING),
+    # how the files are read (issue 15)
+    "roster file": (lambda s: s.update(roster={"file": "participants.csv"}), EVERYTHING),
+    "csv encoding": (lambda s: s.update(csv={"encoding": "cp1252"}), EVERYTHING),
+    "instrument visit map": (
+        lambda s: s["instruments"]["tug"].update(visit_map={"baseline": "baseline"}),
+        EVERYTHING,
+    ),
     # no change to the analysis: nothing
     "reordered keys": (None, set()),
     "spelled-out defaults": (
@@ -149,6 +157,14 @@ EDITS = {
             missing_codes=[],
             allow_columns=[],
             allow_external_data=False,
+            roster={},
+            csv={"encoding": "utf-8", "delimiter": ",", "decimal": "."},
+        ),
+        set(),
+    ),
+    "spelled-out reading defaults": (
+        lambda s: s["instruments"]["tug"].update(
+            layout="long", column_pattern="{item}", id_column="participant_id", visit_map={}
         ),
         set(),
     ),

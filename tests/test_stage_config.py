@@ -54,12 +54,12 @@ def test_config_hash_follows_instrument_order(spine):
     assert config_sha256(study_from_mapping(spine.id, swapped)) != config_sha256(spine)
 
 
-def test_only_the_report_stage_sees_labels_and_title(spine):
+def test_only_the_report_stage_sees_the_title_and_only_reader_stages_labels(spine):
     for stage, keys in STAGE_KEYS.items():
         part = study_slice(spine, stage)
         assert set(part) == set(keys)
-        labelled = stage == "report"
-        assert ("title" in part) is labelled
+        labelled = stage in ("report", "export")
+        assert ("title" in part) is (stage == "report")
         assert all(("label" in arm) is labelled for arm in part["arms"])
         assert all(("label" in visit) is labelled for visit in part["visits"])
 

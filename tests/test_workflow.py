@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers.identity import differing_files, output_files
@@ -76,6 +77,25 @@ def test_figures_are_drawn_per_outcome(finished_run):
     figures = sorted(p.name for p in (finished_run / "results/tiny/figures").rglob("*.png"))
     assert any("tug_time" in name for name in figures)
     assert any("grip_grip_kg" in name for name in figures)
+
+
+@pytest.mark.slow
+def test_the_analysis_dataset_is_exported_for_reviewers(finished_run):
+    data = finished_run / "results/tiny/data"
+    analysis = pd.read_parquet(finished_run / "data/processed/tiny/analysis.parquet")
+    exported = pd.read_csv(data / "analysis.csv", dtype={"participant_id": str})
+    assert list(exported.columns) == list(analysis.columns)
+    assert len(exported) == len(analysis)
+    bds = pd.read_csv(data / "adam_bds.csv", keep_default_na=False, na_values=[""])
+    bds["ABLFL"] = bds["ABLFL"].fillna("")  # blank off baseline, as ADaM flags are
+    u2 = bds.query("USUBJID == 'tiny-U2' and PARAMCD == 'tug_time'")
+    # U2's TUG: 12 s at baseline, 11 s at week 8 (hand-written above)
+    assert u2[["AVISIT", "AVISITN", "AVAL", "BASE", "ABLFL"]].values.tolist() == [
+        ["Baseline", 0.0, 12.0, 12.0, "Y"],
+        ["Week 8", 8.0, 11.0, 12.0, ""],
+    ]
+    assert u2["CHG"].iloc[1] == -1.0 and np.isnan(u2["CHG"].iloc[0])
+    assert set(bds["TRT01P"]) == {"Usual care", "Training"}
 
 
 @pytest.mark.slow

@@ -1,5 +1,5 @@
-"""The ``trialflow`` command line: ``trialflow verify results/<study>/provenance.json`` and
-``trialflow check-config [config.yaml ...]``."""
+"""The ``trialflow`` command line: ``trialflow verify results/<study>/provenance.json``,
+``trialflow check-config [config.yaml ...]`` and ``trialflow init DATA_DIR --study ID``."""
 
 from __future__ import annotations
 
@@ -42,7 +42,58 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("configs", nargs="*", default=["config.yaml"], help="default: config.yaml")
     check.add_argument("--schema", help="default: the schema of this checkout")
+    init = commands.add_parser(
+        "init",
+        help="scaffold a commented study config from the files of a data folder",
+        description=(
+            "Read the files of DATA_DIR, recognise the roster and the instruments trialflow "
+            "knows by their columns (other numeric columns become measures), guess visits and "
+            "arms from the values, and write a commented, schema-valid study config with TODO "
+            "markers where it guessed. Prints the config unless --out is given; never "
+            "overwrites an existing file."
+        ),
+    )
+    init.add_argument("data_dir", metavar="DATA_DIR", help="the folder of the study's files")
+    init.add_argument("--study", required=True, help="the study id (letters, digits, _)")
+    init.add_argument("--out", metavar="FILE", help="write the config here (must not exist)")
     return parser
+
+
+def _init(data_dir: str, study: str, out: str | None) -> int:
+    import re
+    from pathlib import Path
+
+    from trialflow.scaffold import scaffold_config
+
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", study):
+        print(
+            f"trialflow init: --study '{study}' must start with a letter and hold only "
+            "letters, digits and _",
+            file=sys.stderr,
+        )
+        return 2
+    if out is not None and Path(out).exists():
+        print(
+            f"trialflow init: {out} exists; init never overwrites a config (choose another "
+            "--out, or remove the file)",
+            file=sys.stderr,
+        )
+        return 1
+    if not Path(data_dir).is_dir():
+        print(f"trialflow init: {data_dir} is not a folder", file=sys.stderr)
+        return 1
+    try:
+        text = scaffold_config(data_dir, study)
+    except ValueError as error:
+        print(f"trialflow init: {error}", file=sys.stderr)
+        return 1
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    with open(out, "x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
+        handle.write(text)
+    print(f"wrote {out}: review every TODO, then run trialflow check-config {out}")
+    return 0
 
 
 def _check_config(configs: Sequence[str], schema: str | None) -> int:
@@ -77,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "check-config":
         return _check_config(args.configs, args.schema)
+    if args.command == "init":
+        return _init(args.data_dir, args.study, args.out)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -34,6 +34,8 @@ ResponderMissing = Literal["non_responder", "exclude"]
 Table1Summary = Literal["mean_sd", "median_iqr", "n_pct"]
 #: The config key ``analysis.mmrm`` replaced (trialflow 0.2); read only to say so.
 REPLACED_KEYS = {"mmrm_covariance": "mmrm.covariance"}
+#: how an instrument's file is laid out (trialflow.layouts reshapes wide and REDCap to long)
+Layout = Literal["long", "wide", "redcap"]
 
 #: Columns of the analysis data that trialflow makes itself: no covariate may take a name.
 RESERVED_COLUMNS = ("participant_id", "arm", "visit", "week", "outcome", "value", "baseline")
@@ -62,23 +64,60 @@ class Visit:
 
 
 @dataclass(frozen=True)
+class CsvDialect:
+    """How a study's CSV files are written (``csv:``): declared, never guessed."""
+
+    encoding: str = "utf-8"  # UTF-8 with or without a byte-order mark
+    delimiter: str = ","
+    decimal: str = "."
+
+
+@dataclass(frozen=True)
+class RosterSpec:
+    """Where the roster is (``roster:``): default ``participants.<ext>`` found by name."""
+
+    file: str | None = None
+    sheet: str | None = None  # for a workbook
+
+
+@dataclass(frozen=True)
+class VisitKey:
+    """One entry of an instrument's ``visit_map``: the value in the file (a visit token of a
+    wide column name, a REDCap event name, a visit label) and, for a REDCap repeating event,
+    the repeat instance, mapped to a visit id of the study."""
+
+    value: str
+    instance: int | None
+    visit: str
+
+
+@dataclass(frozen=True)
 class InstrumentSpec:
-    """One instrument a study uses: which scorer (``type``) and where its CSV(s) are."""
+    """One instrument a study uses: which scorer (``type``), where its file(s) are and how
+    the file is laid out."""
 
     id: str
     type: str
     file: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     measures: Mapping[str, Mapping[str, Any]] | None = None  # only for type "measures"
+    sheet: str | None = None  # the worksheet of a workbook
+    layout: Layout = "long"
+    #: the file's column for each item: ``{item}`` (long, REDCap: ``hads_{item}``), and for a
+    #: wide layout also ``{visit}`` (``{item}_{visit}``)
+    column_pattern: str = "{item}"
+    id_column: str = "participant_id"
+    visit_map: tuple[VisitKey, ...] = ()
 
     def path(self, data_dir: str | Path) -> Path:
-        """The CSV file, or the directory of one-file-per-participant CSVs, for this instrument."""
-        from trialflow.io import find_file  # io reads files; config only names them
+        """The instrument's file (``<id>.<ext>`` of any readable format when not declared),
+        or its directory of one-file-per-participant CSVs."""
+        from trialflow.io import find_table  # io reads files; config only names them
 
         data_dir = Path(data_dir)
         if self.file:
             return data_dir / self.file
-        single = find_file(data_dir, f"{self.id}.csv")
+        single = find_table(data_dir, self.id)
         return (
             single if single.exists() or not (data_dir / self.id).is_dir() else data_dir / self.id
         )
@@ -237,6 +276,10 @@ class Study:
     allow_columns: tuple[str, ...] = ()
     #: whether data_dir and instrument files may lie outside the working directory
     allow_external_data: bool = False
+    #: where the roster is (default participants.<ext> in data_dir)
+    roster: RosterSpec = field(default_factory=RosterSpec)
+    #: encoding, delimiter and decimal mark of the study's CSV files
+    csv: CsvDialect = field(default_factory=CsvDialect)
 
     @property
     def reference_arm(self) -> Arm:
@@ -396,13 +439,7 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
             for v in raw["visits"]
         ),
         instruments=tuple(
-            InstrumentSpec(
-                id=instrument_id,
-                type=spec["type"],
-                file=spec.get("file"),
-                options=dict(spec.get("options") or {}),
-                measures=spec.get("measures"),
-            )
+            instrument_from_mapping(instrument_id, spec)
             for instrument_id, spec in raw["instruments"].items()
         ),
         covariates=tuple(name for name, _ in covariates),
@@ -415,7 +452,38 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
         missing_codes=missing_code_list(raw.get("missing_codes")),
         allow_columns=tuple(sorted(set(raw.get("allow_columns") or ()))),
         allow_external_data=bool(raw.get("allow_external_data", False)),
+        roster=RosterSpec(**(raw.get("roster") or {})),
+        csv=CsvDialect(**(raw.get("csv") or {})),
     )
+
+
+def instrument_from_mapping(instrument_id: str, spec: Mapping[str, Any]) -> InstrumentSpec:
+    """Build an :class:`InstrumentSpec` from one validated ``instruments.<id>`` mapping."""
+    defaults = InstrumentSpec(id=instrument_id, type=spec["type"])
+    return InstrumentSpec(
+        id=instrument_id,
+        type=spec["type"],
+        file=spec.get("file"),
+        options=dict(spec.get("options") or {}),
+        measures=spec.get("measures"),
+        sheet=spec.get("sheet"),
+        layout=spec.get("layout") or defaults.layout,
+        column_pattern=spec.get("column_pattern") or defaults.column_pattern,
+        id_column=spec.get("id_column") or defaults.id_column,
+        visit_map=visit_keys(spec.get("visit_map")),
+    )
+
+
+def visit_keys(raw: Mapping[str, Any] | None) -> tuple[VisitKey, ...]:
+    """``visit_map`` entries, in config order: ``{value: visit}``, or for a REDCap repeating
+    event ``{event: {instance: visit}}``."""
+    keys = []
+    for value, target in (raw or {}).items():
+        if isinstance(target, Mapping):
+            keys += [VisitKey(str(value), int(n), str(v)) for n, v in target.items()]
+        else:
+            keys.append(VisitKey(str(value), None, str(target)))
+    return tuple(keys)
 
 
 def studies_from_config(config: Mapping[str, Any]) -> dict[str, Study]:

@@ -10,13 +10,17 @@ Each rule returns problems as ``<key path>: <plain sentence>`` (the format of
 * minimal important differences only for outcomes that are analysed;
 * covariates: named once; a declared type that contradicts a known roster column;
 * paths: ``data_dir`` and instrument files inside the working directory, symlinks
-  resolved, unless ``allow_external_data: true``.
+  resolved, unless ``allow_external_data: true``;
+* reading options (issue 15): readable file types, a sheet only for a workbook, a column
+  pattern that fits the layout, a visit map onto the study's visits, a known encoding.
 """
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import os
+import string
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -51,6 +55,7 @@ def study_rule_problems(
     problems += covariate_problems(key, raw)
     problems += mid_problems(key, raw, broken)
     problems += path_problems(key, raw, root)
+    problems += reading_problems(key, raw)
     return problems
 
 
@@ -208,4 +213,86 @@ def path_problems(key: str, raw: Mapping[str, Any], root: str | Path | None = No
                 f"{key}.instruments.{instrument_id}.file: '{file}' is outside the working "
                 f"directory (it resolves to {target}){hint}"
             )
+    return problems
+
+
+def reading_problems(key: str, raw: Mapping[str, Any]) -> list[str]:
+    """How the files are read: a readable type, a sheet only for a workbook, a column
+    pattern with ``{item}`` (and ``{visit}`` exactly for a wide layout), visit maps onto the
+    study's visits (repeat instances only for REDCap), a known CSV encoding."""
+    from trialflow.readers import TABLE_EXTENSIONS
+
+    problems = []
+    csv = raw.get("csv") or {}
+    try:
+        codecs.lookup(csv.get("encoding", "utf-8"))
+    except LookupError:
+        problems.append(
+            f"{key}.csv.encoding: '{csv['encoding']}' is not an encoding Python knows "
+            "(e.g. utf-8, cp1252, latin-1)"
+        )
+    if csv.get("delimiter", ",") == "," and csv.get("decimal", ".") == ",":
+        problems.append(
+            f"{key}.csv.decimal: a decimal comma needs another delimiter (csv.delimiter: ';')"
+        )
+    roster = raw.get("roster") or {}
+    problems += _sheet_problems(f"{key}.roster", roster.get("file"), roster.get("sheet"))
+    visit_ids = [v["id"] for v in raw["visits"]]
+    for instrument_id, spec in raw["instruments"].items():
+        at = f"{key}.instruments.{instrument_id}"
+        file = spec.get("file")
+        suffix = Path(str(file)).suffix.lower() if file else ""
+        if suffix and suffix not in TABLE_EXTENSIONS:
+            problems.append(
+                f"{at}.file: '{file}' is not a readable type; trialflow reads "
+                f"{_listing(TABLE_EXTENSIONS)} files and folders of .csv files"
+            )
+        problems += _sheet_problems(at, file, spec.get("sheet"))
+        problems += _layout_problems(at, spec, visit_ids)
+    return problems
+
+
+def _sheet_problems(key: str, file, sheet) -> list[str]:
+    if sheet and file and Path(str(file)).suffix.lower() != ".xlsx":
+        return [f"{key}.sheet: a sheet is read from a workbook (.xlsx); '{file}' is not one"]
+    return []
+
+
+def _layout_problems(key: str, spec: Mapping[str, Any], visit_ids: list[str]) -> list[str]:
+    layout = spec.get("layout", "long")
+    pattern = spec.get("column_pattern", "{item}")
+    problems = []
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None]
+    except ValueError as error:
+        return [f"{key}.column_pattern: '{pattern}' is not a valid pattern ({error})"]
+    unknown = sorted(set(fields) - {"item", "visit"})
+    if unknown or fields.count("item") != 1 or fields.count("visit") > 1:
+        problems.append(
+            f"{key}.column_pattern: '{pattern}' must hold {{item}} once (and, for a wide "
+            f"layout, {{visit}} once) and no other field{'' if not unknown else ' than these'}"
+        )
+    elif layout == "wide" and "visit" not in fields:
+        problems.append(
+            f"{key}.column_pattern: a wide layout names each column by item and visit, e.g. "
+            f"'{{item}}_{{visit}}'; '{pattern}' has no {{visit}}"
+        )
+    elif layout != "wide" and "visit" in fields:
+        problems.append(
+            f"{key}.column_pattern: only a wide layout has {{visit}} in its column names; "
+            f"declare layout: wide, or remove {{visit}}"
+        )
+    for value, target in (spec.get("visit_map") or {}).items():
+        targets = target.values() if isinstance(target, Mapping) else [target]
+        if isinstance(target, Mapping) and layout != "redcap":
+            problems.append(
+                f"{key}.visit_map.{value}: repeat instances are mapped only in a REDCap "
+                "export (layout: redcap)"
+            )
+        for visit in targets:
+            if visit not in visit_ids:
+                problems.append(
+                    f"{key}.visit_map.{value}: '{visit}' is not one of the visits "
+                    f"{_listing(visit_ids)}{did_you_mean(visit, visit_ids)}"
+                )
     return problems

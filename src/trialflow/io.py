@@ -1,4 +1,5 @@
-"""Reading raw CSVs and writing outputs byte-for-byte deterministically."""
+"""Reading raw inputs (any table format, or a folder of CSVs) and writing outputs
+byte-for-byte deterministically."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import numpy as np
 import pandas as pd
 
 from trialflow.errors import InputError, InputProblem
-from trialflow.rawcsv import parse_csv_bytes, read_csv_file
+from trialflow.rawcsv import DEFAULT_DIALECT, Dialect, parse_csv_bytes, read_csv_file
+from trialflow.readers import TABLE_EXTENSIONS, read_table
 from trialflow.safe_text import spreadsheet_safe_frame
+from trialflow.sources import FileCells
 
 if TYPE_CHECKING:
     from trialflow.config import Study
@@ -20,8 +23,9 @@ if TYPE_CHECKING:
 #: Columns added to every frame read from a CSV, so problems can name the file and line.
 SOURCE_COLUMNS = ("source_file", "source_row")
 
-#: the roster's file name inside a study's ``data_dir``
-ROSTER_FILE = "participants.csv"
+#: the roster's file name inside a study's ``data_dir`` (any readable extension)
+ROSTER_STEM = "participants"
+ROSTER_FILE = ROSTER_STEM + ".csv"
 
 
 @dataclass(frozen=True)
@@ -40,19 +44,49 @@ class RawInput:
     frame: pd.DataFrame | None
     problems: list[InputProblem]
     skipped: list[SkippedFile] = field(default_factory=list)
+    cells: FileCells = field(default_factory=FileCells)
 
 
 def raw_input_paths(study: Study) -> dict[str, Path]:
-    """The roster and each instrument's CSV file or directory, as the config places them.
+    """The roster and each instrument's file or directory, as the config places them.
 
     Keys are ``participants`` and the instrument ids; paths are as given in the config
-    (relative to the working directory unless absolute).
+    (relative to the working directory unless absolute). The roster is ``roster.file``, else
+    ``participants.<ext>`` of any readable type, found by name.
     """
     data_dir = Path(study.data_dir)
-    paths = {"participants": find_file(data_dir, ROSTER_FILE)}
+    roster = study.roster.file
+    paths = {"participants": data_dir / roster if roster else find_table(data_dir, ROSTER_STEM)}
     for spec in study.instruments:
         paths[spec.id] = spec.path(data_dir)
     return paths
+
+
+def raw_input_sheets(study: Study) -> dict[str, str | None]:
+    """The declared worksheet of each raw input (keys as :func:`raw_input_paths`)."""
+    sheets = {"participants": study.roster.sheet}
+    sheets.update({spec.id: spec.sheet for spec in study.instruments})
+    return sheets
+
+
+def table_candidates(folder: Path, stem: str) -> list[Path]:
+    """Files of ``folder`` named ``<stem>.<ext>`` for a readable extension, any case, in
+    the order of :data:`~trialflow.readers.TABLE_EXTENSIONS`."""
+    if not folder.is_dir():
+        return []
+    names = {f"{stem}{ext}".lower(): rank for rank, ext in enumerate(TABLE_EXTENSIONS)}
+    found = [p for p in folder.iterdir() if p.name.lower() in names and p.is_file()]
+    return sorted(found, key=lambda p: (names[p.name.lower()], p.name))
+
+
+def find_table(folder: Path, stem: str) -> Path:
+    """``<stem>.csv`` of ``folder`` (in any case), else the one ``<stem>.<ext>`` of another
+    readable type (``participants.sav``); ``folder / <stem>.csv`` when there is none."""
+    csv = find_file(folder, f"{stem}.csv")
+    if csv.exists():
+        return csv
+    found = table_candidates(folder, stem)
+    return found[0] if found else csv
 
 
 def find_file(folder: Path, name: str) -> Path:
@@ -112,22 +146,27 @@ def raw_input_files(study: Study) -> list[Path]:
     return files
 
 
-def read_raw_input(path: str | Path) -> RawInput:
-    """Read one raw CSV, or a folder of CSVs with the same header, as text, without raising.
+def read_raw_input(
+    path: str | Path, *, sheet: str | None = None, dialect: Dialect = DEFAULT_DIALECT
+) -> RawInput:
+    """Read one raw file of any readable type (:mod:`trialflow.readers`), or a folder of
+    CSVs with the same header, as text, without raising.
 
     Every cell is read as a string (or missing), so validation can report the value exactly
     as it was typed. Two columns are added: ``source_file`` (the path as given) and
-    ``source_row`` (the line on which the record starts, header = line 1). See
-    :mod:`trialflow.rawcsv` for the structural checks.
+    ``source_row`` (the line on which the record starts, header = line 1; the sheet row of a
+    workbook; the record number of other types). See :mod:`trialflow.rawcsv` for the
+    structural checks of a CSV.
     """
     path = Path(path)
     if path.is_dir():
-        return _read_folder(path)
+        return _read_folder(path, dialect)
     if not path.is_file():
-        what = "an existing CSV file" + _near_miss(path)
+        kind = "CSV file" if path.suffix.lower() == ".csv" else "file"
+        what = f"an existing {kind}" + _near_miss(path)
         return RawInput(None, [InputProblem(str(path), None, None, None, what)])
-    read = read_csv_file(path)
-    return RawInput(read.frame, read.problems)
+    read = read_table(path, sheet=sheet, dialect=dialect)
+    return RawInput(read.frame, read.problems, cells=read.cells)
 
 
 def _near_miss(path: Path) -> str:
@@ -139,20 +178,20 @@ def _near_miss(path: Path) -> str:
     return f" (found {', '.join(near)})" if near else ""
 
 
-def _read_folder(path: Path) -> RawInput:
+def _read_folder(path: Path, dialect: Dialect = DEFAULT_DIALECT) -> RawInput:
     files, skipped = select_folder_files(path)
     if not files:
         expected = "at least one .csv file in the folder"
         if skipped:
             expected += " (skipped: " + ", ".join(s.path.name for s in skipped) + ")"
         return RawInput(None, [InputProblem(str(path), None, None, None, expected)], skipped)
-    alike = _read_alike(files)
+    alike = _read_alike(files, dialect)
     if alike is not None:
         return RawInput(alike, [], skipped)
     problems: list[InputProblem] = []
     frames: list[tuple[Path, pd.DataFrame]] = []
     for file in files:
-        read = read_csv_file(file)
+        read = read_csv_file(file, dialect=dialect)
         problems += read.problems
         if read.frame is not None:
             frames.append((file, read.frame))
@@ -174,7 +213,7 @@ def _read_folder(path: Path) -> RawInput:
 _NOT_ONE_ROW_PER_LINE = re.compile(rb'"|\r(?!\n)|(?:^|\n)[ \t]*\r?\n')
 
 
-def _read_alike(files: list[Path]) -> pd.DataFrame | None:
+def _read_alike(files: list[Path], dialect: Dialect = DEFAULT_DIALECT) -> pd.DataFrame | None:
     """A folder of CSVs (one per participant, say) read with one parse instead of one per
     file: the same frame as reading each file and concatenating, or None when the files are
     not plain enough to be sure, or hold any problem (then they are read one by one, and
@@ -195,7 +234,7 @@ def _read_alike(files: list[Path]) -> pd.DataFrame | None:
         if not body or _NOT_ONE_ROW_PER_LINE.search(body):
             return None
         bodies.append(body)
-    read = parse_csv_bytes(header + b"".join(bodies), str(files[0]))
+    read = parse_csv_bytes(header + b"".join(bodies), str(files[0]), dialect)
     rows = np.array([body.count(b"\n") for body in bodies])
     if read.problems or read.frame is None or len(read.frame) != rows.sum():
         return None

@@ -8,6 +8,12 @@ delimiter, a row with more or fewer fields than the header, an unclosed quote. R
 are the line on which a record starts, so they stay right after blank lines and quoted
 cells that span lines. Cells are kept as the text typed (whitespace stripped), so messages
 can echo it.
+
+Another encoding, delimiter or decimal mark is read only when the study declares it
+(``csv: {encoding: cp1252, delimiter: ";", decimal: ","}``): any byte string decodes as
+Latin-1, so an encoding is never guessed. With a decimal comma, a cell that is a number
+written with one (``3,5``) is kept as ``3.5`` for the checks; :mod:`trialflow.sources` echoes
+the cell as typed in messages.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,20 +29,34 @@ import pandas as pd
 
 from trialflow.errors import InputProblem
 
-__all__ = ["MISSING_SPELLINGS", "CsvText", "parse_csv_bytes", "read_csv_file"]
+__all__ = [
+    "DEFAULT_DIALECT",
+    "MISSING_SPELLINGS",
+    "CsvText",
+    "Dialect",
+    "parse_csv_bytes",
+    "read_csv_file",
+    "with_decimal_points",
+]
 
 # Only an empty cell (or the usual spellings of "not available") is missing; "None" or "n/a"
 # typed into a questionnaire cell is a value and is reported if it is not an allowed answer.
 MISSING_SPELLINGS = frozenset({"", "NA", "NaN", "nan"})
 
 _SAVE_AS = "save it as 'CSV UTF-8 (comma delimited)'"
+_DECLARE_ENCODING = (
+    ", or declare the encoding in the study config (csv: {encoding: cp1252} for a Windows export)"
+)
+_DECLARE_DELIMITER = ', or declare it in the study config (csv: {delimiter: ";", decimal: ","})'
+# a number written with a decimal comma: 3,5  -0,25  ,5  1,5e3
+_DECIMAL_COMMA = re.compile(r"^[+-]?(?:\d+,\d*|,\d+)(?:[eE][+-]?\d+)?$")
+_DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 _FOREIGN_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "UTF-32"),
     (codecs.BOM_UTF32_BE, "UTF-32"),
     (codecs.BOM_UTF16_LE, "UTF-16"),
     (codecs.BOM_UTF16_BE, "UTF-16"),
 )
-_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +68,21 @@ class CsvText:
     problems: list[InputProblem]
 
 
-def read_csv_file(path: str | Path, label: str | None = None) -> CsvText:
+@dataclass(frozen=True)
+class Dialect:
+    """How a CSV file is written: declared per study (``csv:``), never guessed."""
+
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    decimal: str = "."
+
+
+DEFAULT_DIALECT = Dialect()
+
+
+def read_csv_file(
+    path: str | Path, label: str | None = None, dialect: Dialect = DEFAULT_DIALECT
+) -> CsvText:
     """Read one CSV file as text cells.
 
     Parameters
@@ -55,6 +90,8 @@ def read_csv_file(path: str | Path, label: str | None = None) -> CsvText:
     path : str or Path
     label : str, optional
         How messages and the ``source_file`` column name the file (default: ``path``).
+    dialect : Dialect, optional
+        Declared encoding, delimiter and decimal mark (default UTF-8, comma, point).
 
     Returns
     -------
@@ -69,30 +106,86 @@ def read_csv_file(path: str | Path, label: str | None = None) -> CsvText:
         data = Path(path).read_bytes()
     except OSError as error:
         return CsvText(None, [InputProblem(label, None, None, None, f"a readable file ({error})")])
-    return parse_csv_bytes(data, label)
+    return parse_csv_bytes(data, label, dialect)
 
 
-def parse_csv_bytes(data: bytes, label: str) -> CsvText:
+def parse_csv_bytes(data: bytes, label: str, dialect: Dialect = DEFAULT_DIALECT) -> CsvText:
     """:func:`read_csv_file` on bytes already read (``label`` names them in messages)."""
-    problem = _encoding_problem(data, label)
+    utf8 = codecs.lookup(dialect.encoding).name == "utf-8"
+    problem = _encoding_problem(data, label) if utf8 else _zip_problem(data, label)
     if problem is not None:
         return CsvText(None, [problem])
-    text = data.decode("utf-8-sig", errors="surrogateescape")
-    records, problems = _records(text, label)
+    if utf8:
+        text = data.decode("utf-8-sig", errors="surrogateescape")
+    else:
+        try:
+            text = data.decode(dialect.encoding)
+        except UnicodeDecodeError as error:
+            return CsvText(None, [_declared_encoding_problem(data, label, dialect, error)])
+    records, problems = _records(text, label, dialect.delimiter)
     if not problems and not records:
         what = "the file is empty (0 bytes)" if not data else "the file holds only blank lines"
         problems = [InputProblem(label, None, None, None, f"a header row; {what}")]
     if problems:
         return CsvText(None, problems)
-    problems = _undecodable_cells(data, records, label)
+    problems = _undecodable_cells(data, records, label) if utf8 else []
     if problems:
         return CsvText(None, problems)
     (_, header), body = records[0], records[1:]
     header = [name.strip() for name in header]
-    problems = _header_problems(header, label)
+    problems = _header_problems(header, label, dialect.delimiter)
     if problems:
         return CsvText(None, problems)
-    return _frame(header, body, label)
+    read = _frame(header, body, label)
+    if dialect.decimal != "." and read.frame is not None:
+        read = CsvText(with_decimal_points(read.frame, dialect.decimal), read.problems)
+    return read
+
+
+def with_decimal_points(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
+    """Cells that are numbers written with a decimal comma, with a point instead (``3,5`` ->
+    ``3.5``); every other cell as it was, so a text or a malformed number is still reported
+    as typed."""
+    if decimal != ",":
+        raise ValueError(f"unsupported decimal mark {decimal!r}")
+    frame = frame.copy()
+    for column in frame.columns:
+        if column in ("source_file", "source_row"):
+            continue
+        text = frame[column]
+        comma = text.str.match(_DECIMAL_COMMA).fillna(False).astype(bool)
+        if comma.any():
+            frame.loc[comma, column] = text[comma].str.replace(",", ".", regex=False)
+    return frame
+
+
+def _declared_encoding_problem(
+    data: bytes, label: str, dialect: Dialect, error: UnicodeDecodeError
+) -> InputProblem:
+    line = data.count(b"\n", 0, error.start) + 1
+    return InputProblem(
+        label,
+        line,
+        None,
+        None,
+        f"text in the declared encoding {dialect.encoding} (csv.encoding); byte {error.start} "
+        f"(line {line}) is 0x{data[error.start]:02X}, which is not {dialect.encoding}: declare "
+        "the encoding the file was saved in",
+    )
+
+
+def _zip_problem(data: bytes, label: str) -> InputProblem | None:
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    return InputProblem(
+        label,
+        None,
+        None,
+        None,
+        "a CSV text file; this is a zip archive, probably an Excel workbook (.xlsx) renamed to "
+        ".csv: rename it to .xlsx (trialflow reads workbooks), or open it in Excel and "
+        + _SAVE_AS,
+    )
 
 
 def _encoding_problem(data: bytes, label: str) -> InputProblem | None:
@@ -106,15 +199,9 @@ def _encoding_problem(data: bytes, label: str) -> InputProblem | None:
                 f"UTF-8 text; the file is {name} (it starts with a {name} byte-order mark): "
                 + _SAVE_AS,
             )
-    if data.startswith(b"PK\x03\x04"):
-        return InputProblem(
-            label,
-            None,
-            None,
-            None,
-            "a CSV text file; this is a zip archive, probably an Excel workbook (.xlsx) "
-            "renamed to .csv: open it in Excel and " + _SAVE_AS,
-        )
+    zipped = _zip_problem(data, label)
+    if zipped is not None:
+        return zipped
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
@@ -129,9 +216,13 @@ def _encoding_problem(data: bytes, label: str) -> InputProblem | None:
     return None
 
 
-def _records(text: str, label: str) -> tuple[list[tuple[int, list[str]]], list[InputProblem]]:
+def _records(
+    text: str, label: str, delimiter: str = ","
+) -> tuple[list[tuple[int, list[str]]], list[InputProblem]]:
     """Non-blank records with the line each starts on, or the parse problem that stopped us."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), strict=True, skipinitialspace=True, delimiter=delimiter
+    )
     records: list[tuple[int, list[str]]] = []
     start = 1
     try:
@@ -175,7 +266,7 @@ def _undecodable_cells(
     expected = (
         f"UTF-8 text; byte {offset} (line {line}) is 0x{byte:02X}, which is not UTF-8 "
         f"({len(bad)} cell(s) of this file hold such bytes; the file is probably Latin-1 or "
-        "Windows-1252): " + _SAVE_AS
+        "Windows-1252): " + _SAVE_AS + _DECLARE_ENCODING
     )
     if not bad:  # a bad byte between cells (a comment, say): name the line only
         return [InputProblem(label, line, None, None, expected)]
@@ -205,18 +296,24 @@ def _is_text(name: str) -> bool:
     return not any("\udc80" <= ch <= "\udcff" for ch in name)
 
 
-def _header_problems(header: list[str], label: str) -> list[InputProblem]:
+def _header_problems(header: list[str], label: str, declared: str = ",") -> list[InputProblem]:
     if len(header) == 1:
-        for delimiter, name in _OTHER_DELIMITERS.items():
-            if delimiter in header[0]:
+        for delimiter, name in _DELIMITER_NAMES.items():
+            if delimiter != declared and delimiter in header[0]:
+                expected = _DELIMITER_NAMES.get(declared, repr(declared))
+                advice = (
+                    _SAVE_AS + _DECLARE_DELIMITER
+                    if declared == ","
+                    else (f"declare csv.delimiter as {delimiter!r} in the study config")
+                )
                 return [
                     InputProblem(
                         label,
                         1,
                         None,
                         header[0],
-                        f"columns separated by commas; the header has no comma but {name}: "
-                        + _SAVE_AS,
+                        f"columns separated by {expected}; the header has no "
+                        f"{expected[:-1]} but {name}: " + advice,
                     )
                 ]
     problems = []

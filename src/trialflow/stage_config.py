@@ -14,10 +14,12 @@ The slices, from :data:`STAGE_KEYS`:
 * ``score``, ``assemble``, ``describe`` read less of the same;
 * ``analyse`` adds the ``analysis`` section (the analysis plan) and ``flow`` (the screening
   counts of ``participant_flow.csv``);
+* ``export`` (the analysis dataset for reviewers) reads the arms and visits with labels;
 * ``report`` (tables, figures, report, provenance) reads the whole study, labels, ``table1``
   and ``tables`` included.
 
-Labels, the title and the ``simulated`` flag reach only the ``report`` slice; in the others
+Labels reach only the ``report`` and ``export`` slices, the title and the ``simulated`` flag
+only the ``report`` slice; in the others
 an arm or visit label is replaced by its id and the title by the study id, and a section a
 stage does not receive is a :class:`MissingSection` that raises when read, so a stage that
 starts to depend on an unsliced key fails loudly instead of using a default.
@@ -46,11 +48,14 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
         "missing_codes",
         "allow_columns",
         "allow_external_data",
+        "roster",
+        "csv",
     ),
     "score": ("design", "arms", "visits", "instruments"),
     "assemble": ("design", "arms", "visits", "covariates"),
     "describe": ("design", "arms", "visits"),
     "analyse": ("design", "arms", "visits", "covariates", "analysis", "flow"),
+    "export": ("design", "arms", "visits"),
     "report": (
         "title",
         "simulated",
@@ -63,6 +68,8 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
         "missing_codes",
         "allow_columns",
         "allow_external_data",
+        "roster",
+        "csv",
         "analysis",
         "table1",
         "tables",
@@ -70,6 +77,8 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
     ),
 }
 STAGES = tuple(STAGE_KEYS)
+#: stages that read arm and visit labels
+LABELLED_STAGES = ("report", "export")
 
 # Keys whose absence from a slice must not be replaced by a default.
 _GUARDED = ("instruments", "analysis", "data_dir", "table1", "tables", "flow")
@@ -166,6 +175,8 @@ def resolved_study(study: Study) -> dict[str, Any]:
         "missing_codes": [_number(code) for code in study.missing_codes],
         "allow_columns": list(study.allow_columns),
         "allow_external_data": study.allow_external_data,
+        "roster": {k: v for k, v in vars(study.roster).items() if v is not None},
+        "csv": dict(vars(study.csv)),
         "analysis": _resolved_analysis(study),
         "table1": _resolved_table1(study),
         "tables": {"within_arm": study.tables.within_arm},
@@ -255,9 +266,26 @@ def _resolved_instrument(spec) -> dict[str, Any]:
     entry: dict[str, Any] = {"type": spec.type, "options": options}
     if spec.file:
         entry["file"] = spec.file
+    if spec.sheet:
+        entry["sheet"] = spec.sheet
+    entry["layout"] = spec.layout
+    entry["column_pattern"] = spec.column_pattern
+    entry["id_column"] = spec.id_column
+    entry["visit_map"] = resolved_visit_map(spec.visit_map)
     if spec.measures is not None:
         entry["measures"] = {k: _resolved_measure(v) for k, v in spec.measures.items()}
     return entry
+
+
+def resolved_visit_map(keys) -> dict[str, Any]:
+    """``visit_map`` entries (:class:`~trialflow.config.VisitKey`) as the config writes them."""
+    mapping: dict[str, Any] = {}
+    for key in keys:
+        if key.instance is None:
+            mapping[key.value] = key.visit
+        else:
+            mapping.setdefault(key.value, {})[str(key.instance)] = key.visit
+    return mapping
 
 
 def _resolved_measure(measure: Mapping[str, Any]) -> dict[str, Any]:
@@ -276,7 +304,7 @@ def study_slice(study: Study, stage: str) -> dict[str, Any]:
         raise ValueError(f"unknown stage {stage!r}; known stages: {', '.join(STAGES)}") from None
     full = resolved_study(study)
     part = {key: full[key] for key in keys}
-    if "title" not in keys:  # labels are for readers: only the report stage gets them
+    if stage not in LABELLED_STAGES:  # labels are for readers: only their stages get them
         part["arms"] = [{"id": arm["id"]} for arm in part["arms"]]
         part["visits"] = [
             {key: v[key] for key in ("id", "week", "role")} for v in part.get("visits", [])
@@ -319,6 +347,29 @@ def config_sha256(study: Study) -> str:
     return mapping_sha256(resolved_study(study))
 
 
+#: reading options (issue 15) left out of the config hash while they hold their defaults, so
+#: that a config written before them keeps its hash (tables and archived provenance cite it)
+_UNHASHED_DEFAULTS = {"roster": {}, "csv": {"encoding": "utf-8", "delimiter": ",", "decimal": "."}}
+_UNHASHED_INSTRUMENT_DEFAULTS = {
+    "layout": "long",
+    "column_pattern": "{item}",
+    "id_column": "participant_id",
+    "visit_map": {},
+}
+
+
+def _hashed(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    hashed = {k: v for k, v in mapping.items() if _UNHASHED_DEFAULTS.get(k, ...) != v}
+    if isinstance(mapping.get("instruments"), Mapping):
+        hashed["instruments"] = {
+            key: {k: v for k, v in spec.items() if _UNHASHED_INSTRUMENT_DEFAULTS.get(k, ...) != v}
+            for key, spec in mapping["instruments"].items()
+        }
+    return hashed
+
+
 def mapping_sha256(mapping: Mapping[str, Any]) -> str:
-    """SHA-256 of a study config mapping in canonical form (order kept where it matters)."""
-    return hashlib.sha256(canonical_json(_keep_order(mapping)).encode("utf-8")).hexdigest()
+    """SHA-256 of a study config mapping in canonical form (order kept where it matters;
+    reading options at their defaults left out)."""
+    text = canonical_json(_keep_order(_hashed(mapping)))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -22,16 +22,12 @@ from trialflow import instruments
 from trialflow.config import InstrumentSpec, Study
 from trialflow.errors import InputError, InputProblem
 from trialflow.identifying import identifying_reason
-from trialflow.io import (
-    SOURCE_COLUMNS,
-    RawInput,
-    raw_input_files,
-    raw_input_paths,
-    read_raw_input,
-)
+from trialflow.io import SOURCE_COLUMNS
 from trialflow.missing_codes import blank_missing_codes, possible_missing_codes
 from trialflow.quality import data_quality
 from trialflow.roster import FLAG_TEXT, ROSTER_COLUMNS
+from trialflow.sources import SourceMap
+from trialflow.study_inputs import prepare_inputs, read_study_inputs
 
 __all__ = [
     "ValidatedStudy",
@@ -489,14 +485,23 @@ def _validate_frames(
     participants_raw: pd.DataFrame | None,
     instrument_raw: dict[str, pd.DataFrame | None],
     found: _Found,
+    sources: dict[str, SourceMap | None] | None = None,
 ) -> dict[str, pd.DataFrame]:
+    """Validate the roster and every instrument; ``sources`` (input name -> map back to the
+    file) names each problem by the file's own column and cell."""
+    sources = sources or {}
+
+    def located(name: str, problems: list[InputProblem]) -> list[InputProblem]:
+        source = sources.get(name)
+        return problems if source is None or not problems else source.locate(problems)
+
     frames: dict[str, pd.DataFrame] = {}
     participant_ids = None
     if participants_raw is not None:
         participants, problems = validate_participants(
             participants_raw, study, required_roster_columns(study), found.findings
         )
-        found.problems.extend(problems)
+        found.problems.extend(located("participants", problems))
         frames["participants"] = participants
         if "participant_id" in participants.columns:
             participant_ids = set(participants["participant_id"].dropna())
@@ -506,7 +511,7 @@ def _validate_frames(
             continue
         frame, problems = validate_instrument(raw, spec, study, participant_ids, found.findings)
         frames[spec.id] = frame
-        found.problems.extend(problems)
+        found.problems.extend(located(spec.id, problems))
     return frames
 
 
@@ -524,34 +529,6 @@ def output_label(path: str | Path, study: Study, root: str | Path | None = None)
     return "<external>/" + absolute.name
 
 
-def read_study_inputs(study: Study) -> tuple[dict[str, RawInput], list[InputProblem]]:
-    """Read the roster and every instrument of a study without raising.
-
-    Returns every input as read (:class:`~trialflow.io.RawInput`, keyed ``participants`` and
-    instrument ids) and the problems with where the files are: a file of an instrument
-    folder that resolves (through a symlink) outside the working directory without
-    ``allow_external_data``.
-    """
-    inputs = {name: read_raw_input(path) for name, path in raw_input_paths(study).items()}
-    problems: list[InputProblem] = []
-    if not study.allow_external_data:
-        root = Path(os.path.realpath(Path.cwd()))
-        for file in raw_input_files(study):
-            target = Path(os.path.realpath(file))
-            if file.exists() and not target.is_relative_to(root):
-                problems.append(
-                    InputProblem(
-                        str(file),
-                        None,
-                        None,
-                        None,
-                        f"a file inside the working directory; it links to {target}, outside "
-                        "it (set allow_external_data: true in the study to read it)",
-                    )
-                )
-    return inputs, problems
-
-
 def validate_inputs(study: Study) -> ValidatedStudy:
     """Read and validate every raw input of a study, raising one :class:`InputError` that
     lists every problem of every file (reading and content alike).
@@ -563,7 +540,10 @@ def validate_inputs(study: Study) -> ValidatedStudy:
         were skipped and why.
     """
     inputs, problems = read_study_inputs(study)
-    found = _Found(list(problems), [])
+    prepared, reshape_problems = prepare_inputs(study, inputs)
+    found = _Found(list(problems) + reshape_problems, [])
+    for result in prepared.values():
+        found.findings.extend(result.findings)
     for name, read in inputs.items():
         found.problems.extend(read.problems)
         for skipped in read.skipped:
@@ -581,9 +561,10 @@ def validate_inputs(study: Study) -> ValidatedStudy:
             )
     frames = _validate_frames(
         study,
-        inputs["participants"].frame,
-        {spec.id: inputs[spec.id].frame for spec in study.instruments},
+        prepared["participants"].frame,
+        {spec.id: prepared[spec.id].frame for spec in study.instruments},
         found,
+        {name: result.source for name, result in prepared.items()},
     )
     if found.problems or "participants" not in frames:
         raise InputError(found.problems)

@@ -59,3 +59,24 @@ rule assemble:
         study=study_config("assemble"),
     script:
         "../../scripts/assemble_analysis.py"
+
+
+rule export:
+    input:
+        analysis=rules.assemble.output.analysis,
+        outcomes=rules.score.output.outcomes,
+    output:
+        analysis="results/{study}/data/analysis.csv",
+        bds="results/{study}/data/adam_bds.csv",
+    log:
+        "logs/{study}/export.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("export"),
+        runtime=runtime_min("export"),
+    params:
+        study=study_config("export"),
+    script:
+        "../../scripts/export_data.py"

@@ -181,6 +181,7 @@ rule provenance:
         rules.tables.output,
         within_arm_table_files,
         rules.report.output,
+        rules.export.output,
     output:
         manifest="results/{study}/provenance.json",
     log:
