@@ -12,6 +12,8 @@ from snakemake.utils import validate
 from trialflow.config import (
     AnalysisOptions,
     Design,
+    FigureFormat,
+    FigureOptions,
     MultiplicityFamily,
     MultiplicityMethod,
     Study,
@@ -21,6 +23,7 @@ from trialflow.config import (
     studies_from_config,
     study_outcome_ids,
 )
+from trialflow.figures import FIGURE_FORMATS
 from trialflow.instruments import TYPES
 from trialflow.stats.mmrm import STRUCTURES
 from trialflow.stats.multiplicity import METHODS
@@ -124,10 +127,15 @@ def test_schema_enums_equal_the_code_registries():
             study["visits"]["items"]["properties"]["role"]["enum"],
             get_args(VisitRole),
         ),
+        "figure formats": (
+            schema["figures"]["properties"]["formats"]["items"]["enum"],
+            get_args(FigureFormat),
+        ),
     }
     for name, (in_schema, in_code) in pairs.items():
         assert list(in_schema) == list(in_code), name
     literals = {
+        FigureFormat: FIGURE_FORMATS,
         TestSelection: TEST_SELECTIONS,
         MultiplicityMethod: METHODS,
         MultiplicityFamily: FAMILIES,
@@ -148,6 +156,11 @@ def test_schema_defaults_equal_the_dataclass_defaults():
     assert tuple(analysis["mmrm_covariance"]["default"]) == options.mmrm_covariance
     assert multiplicity["method"]["default"] == options.multiplicity.method
     assert multiplicity["family"]["default"] == options.multiplicity.family
+    figures, figure_options = schema["figures"]["properties"], FigureOptions()
+    assert tuple(figures["formats"]["default"]) == figure_options.formats
+    assert figures["dpi"]["default"] == figure_options.dpi
+    assert figures["trajectory_sample"]["default"] == figure_options.trajectory_sample
+    assert figures["seed"]["default"] == figure_options.seed
     # and a study built from a config that leaves them out has exactly these defaults
     minimal = {
         "title": "t",

@@ -15,6 +15,7 @@ import yaml
 INGEST = {"validate", "score", "assemble", "descriptives"}
 ANALYSIS = {"analyse", "figures", "tables", "report", "provenance"}
 READERS = {"figures", "tables", "report", "provenance"}
+FIGURES = {"figures", "report", "provenance"}
 EVERYTHING = INGEST | ANALYSIS
 
 
@@ -57,6 +58,9 @@ EDITS = {
     "visit label": (lambda s: s["visits"][1].update(label="Week eight"), READERS),
     "title": (lambda s: s.update(title="A tiny trial"), READERS),
     "simulated flag": (lambda s: s.update(simulated=True), READERS),
+    # how figures are drawn: figures, and the report and provenance that read them
+    "figure formats": (lambda s: _set(("figures", "formats"))(s, ["png", "svg"]), FIGURES),
+    "trajectory sample": (lambda s: _set(("figures", "trajectory_sample"))(s, 5), FIGURES),
     # what the raw files must hold: from validate on
     "instrument option": (
         lambda s: s["instruments"]["grip"]["measures"]["grip_kg"].update(max=90),
@@ -67,7 +71,8 @@ EDITS = {
     "reordered keys": (None, set()),
     "spelled-out defaults": (
         lambda s: s.update(
-            analysis={"primary_visit": "week8", "test_selection": "auto", "alpha": 0.05}
+            analysis={"primary_visit": "week8", "test_selection": "auto", "alpha": 0.05},
+            figures={"formats": ["png"], "dpi": 300, "trajectory_sample": 200, "seed": 1},
         ),
         set(),
     ),

@@ -19,6 +19,7 @@ VisitRole = Literal["baseline", "treatment", "end_of_treatment", "follow_up"]
 TestSelection = Literal["auto", "parametric", "nonparametric"]
 MultiplicityMethod = Literal["holm", "fdr_bh", "none"]
 MultiplicityFamily = Literal["primary_visit", "all_visits", "per_outcome"]
+FigureFormat = Literal["png", "svg"]
 
 #: Columns of the analysis data that trialflow makes itself: no covariate may take a name.
 RESERVED_COLUMNS = ("participant_id", "arm", "visit", "week", "outcome", "value", "baseline")
@@ -83,6 +84,21 @@ class AnalysisOptions:
 
 
 @dataclass(frozen=True)
+class FigureOptions:
+    """How figures are written: file formats, PNG resolution, and the trajectory sample.
+
+    Trajectory plots draw the mean and CI from every participant and, behind them, the
+    individual lines of at most ``trajectory_sample`` participants per arm, drawn at random
+    with ``seed`` when an arm has more.
+    """
+
+    formats: tuple[FigureFormat, ...] = ("png",)
+    dpi: int = 300
+    trajectory_sample: int = 200
+    seed: int = 1
+
+
+@dataclass(frozen=True)
 class Study:
     id: str
     title: str
@@ -94,6 +110,7 @@ class Study:
     covariates: tuple[str, ...] = ()
     analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
     simulated: bool = False
+    figures: FigureOptions = field(default_factory=FigureOptions)
 
     @property
     def reference_arm(self) -> Arm:
@@ -144,6 +161,9 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
     multiplicity = Multiplicity(**(analysis.pop("multiplicity", None) or {}))
     if "mmrm_covariance" in analysis:
         analysis["mmrm_covariance"] = tuple(analysis["mmrm_covariance"])
+    figures = dict(raw.get("figures") or {})
+    if "formats" in figures:
+        figures["formats"] = tuple(figures["formats"])
     return Study(
         id=study_id,
         title=raw["title"],
@@ -167,6 +187,7 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
         covariates=tuple(raw.get("covariates") or ()),
         analysis=AnalysisOptions(multiplicity=multiplicity, **analysis),
         simulated=bool(raw.get("simulated", False)),
+        figures=FigureOptions(**figures),
     )
 
 

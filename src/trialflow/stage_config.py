@@ -13,7 +13,9 @@ The slices, from :data:`STAGE_KEYS`:
   directory, arm and visit ids, instruments (with their resolved options) and covariates;
 * ``score``, ``assemble``, ``describe`` read less of the same;
 * ``analyse`` adds the ``analysis`` section;
-* ``report`` (tables, figures, report, provenance) reads the whole study, labels included.
+* ``tables`` reads what readers see (labels, title, ``simulated``) and the analysis options;
+* ``report`` (figures, report, provenance) reads the whole study, the ``figures`` section
+  (formats, resolution, trajectory sample) included.
 
 Labels, the title and the ``simulated`` flag reach only the ``report`` slice; in the others
 an arm or visit label is replaced by its id and the title by the study id, and a section a
@@ -32,29 +34,34 @@ from typing import Any
 from trialflow import instruments
 from trialflow.config import Study, study_from_mapping
 
-#: top-level study keys each stage reads; ``report`` reads everything
+# what readers see: labels, the title, the analysis options
+_READERS = (
+    "title",
+    "simulated",
+    "design",
+    "data_dir",
+    "arms",
+    "visits",
+    "instruments",
+    "covariates",
+    "analysis",
+)
+
+#: top-level study keys each stage reads; ``report`` (figures, report, provenance) reads
+#: everything
 STAGE_KEYS: dict[str, tuple[str, ...]] = {
     "validate": ("design", "data_dir", "arms", "visits", "instruments", "covariates"),
     "score": ("design", "arms", "visits", "instruments"),
     "assemble": ("design", "arms", "visits", "covariates"),
     "describe": ("design", "arms", "visits"),
     "analyse": ("design", "arms", "visits", "covariates", "analysis"),
-    "report": (
-        "title",
-        "simulated",
-        "design",
-        "data_dir",
-        "arms",
-        "visits",
-        "instruments",
-        "covariates",
-        "analysis",
-    ),
+    "tables": _READERS,
+    "report": (*_READERS, "figures"),
 }
 STAGES = tuple(STAGE_KEYS)
 
 # Keys whose absence from a slice must not be replaced by a default.
-_GUARDED = ("instruments", "analysis", "data_dir")
+_GUARDED = ("instruments", "analysis", "data_dir", "figures")
 
 
 class MissingSection:
@@ -150,6 +157,12 @@ def resolved_study(study: Study) -> dict[str, Any]:
             ),
             "mmrm_covariance": list(analysis.mmrm_covariance),
         },
+        "figures": {
+            "formats": list(study.figures.formats),
+            "dpi": study.figures.dpi,
+            "trajectory_sample": study.figures.trajectory_sample,
+            "seed": study.figures.seed,
+        },
     }
 
 
@@ -173,7 +186,7 @@ def study_slice(study: Study, stage: str) -> dict[str, Any]:
         raise ValueError(f"unknown stage {stage!r}; known stages: {', '.join(STAGES)}") from None
     full = resolved_study(study)
     part = {key: full[key] for key in keys}
-    if "title" not in keys:  # labels are for readers: only the report stage gets them
+    if "title" not in keys:  # labels are for readers: only the reader stages get them
         part["arms"] = [{"id": arm["id"]} for arm in part["arms"]]
         part["visits"] = [
             {key: v[key] for key in ("id", "week", "role")} for v in part.get("visits", [])

@@ -6,6 +6,8 @@ rule descriptives:
         descriptives="results/{study}/tables/descriptives.csv",
     log:
         "logs/{study}/descriptives.log",
+    benchmark:
+        "logs/{study}/descriptives.benchmark.tsv"
     conda:
         ENV
     params:
@@ -24,6 +26,8 @@ rule analyse:
         model_fits="results/{study}/tables/model_fits.csv",
     log:
         "logs/{study}/analyse.log",
+    benchmark:
+        "logs/{study}/analyse.benchmark.tsv"
     conda:
         ENV
     params:

@@ -6,6 +6,8 @@ rule validate:
         quality="results/{study}/tables/data_quality.csv",
     log:
         "logs/{study}/validate.log",
+    benchmark:
+        "logs/{study}/validate.benchmark.tsv"
     conda:
         ENV
     params:
@@ -24,6 +26,8 @@ rule score:
         summary="results/{study}/tables/scoring_summary.csv",
     log:
         "logs/{study}/score.log",
+    benchmark:
+        "logs/{study}/score.benchmark.tsv"
     conda:
         ENV
     params:
@@ -40,6 +44,8 @@ rule assemble:
         analysis="data/processed/{study}/analysis.parquet",
     log:
         "logs/{study}/assemble.log",
+    benchmark:
+        "logs/{study}/assemble.benchmark.tsv"
     conda:
         ENV
     params:

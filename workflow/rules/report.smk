@@ -5,20 +5,22 @@ rule figures:
         validated=rules.validate.output.validated,
         results=rules.analyse.output.results,
     output:
+        # one directory per kind of figure, each with its report caption; every figure is
+        # <name>.png, and <name>.svg too when figures.formats asks for it
         consort=report(
-            "results/{study}/figures/consort.png",
+            directory("results/{study}/figures/consort"),
+            patterns=["{name}.png"],
             caption="../report/consort.rst",
             category="{study}",
             subcategory="Participant flow",
         ),
-        consort_svg="results/{study}/figures/consort.svg",
         forest=report(
-            "results/{study}/figures/forest.png",
+            directory("results/{study}/figures/forest"),
+            patterns=["{name}.png"],
             caption="../report/forest.rst",
             category="{study}",
             subcategory="Standardised effects",
         ),
-        forest_svg="results/{study}/figures/forest.svg",
         trajectory=report(
             directory("results/{study}/figures/trajectory"),
             patterns=["{name}.png"],
@@ -43,8 +45,12 @@ rule figures:
         manifest="results/{study}/figures/figures.csv",
     log:
         "logs/{study}/figures.log",
+    benchmark:
+        "logs/{study}/figures.benchmark.tsv"
     conda:
         ENV
+    # worker processes drawing outcome families side by side (capped at --cores)
+    threads: 4
     params:
         study=study_config("report"),
     script:
@@ -84,10 +90,12 @@ rule tables:
         ),
     log:
         "logs/{study}/tables.log",
+    benchmark:
+        "logs/{study}/tables.benchmark.tsv"
     conda:
         ENV
     params:
-        study=study_config("report"),
+        study=study_config("tables"),
     script:
         "../../scripts/write_tables.py"
 
@@ -112,6 +120,8 @@ rule report:
         ),
     log:
         "logs/{study}/report.log",
+    benchmark:
+        "logs/{study}/report.benchmark.tsv"
     conda:
         ENV
     params:
@@ -135,6 +145,8 @@ rule provenance:
         manifest="results/{study}/provenance.json",
     log:
         "logs/{study}/provenance.log",
+    benchmark:
+        "logs/{study}/provenance.benchmark.tsv"
     conda:
         ENV
     params:

@@ -1,40 +1,43 @@
 """Publication figures of a study: what is drawn (``figures.csv``) and writing it all.
 
 Per study: a CONSORT flow diagram, a forest plot of standardised effects, and per analysed
-outcome its trajectories, changes from baseline and normal Q-Q plots, each as PNG (300 dpi)
-and SVG. Modules: :mod:`~trialflow.figures.data` (what a figure shows),
-:mod:`~trialflow.figures.plots` (drawing), :mod:`~trialflow.figures.style` (look and
-deterministic saving).
+outcome its trajectories, changes from baseline and normal Q-Q plots, each as PNG (300 dpi by
+default) and, when ``figures.formats`` asks, SVG. Modules: :mod:`~trialflow.figures.records`
+(which figures, ``figures.csv``), :mod:`~trialflow.figures.data` (what a figure shows),
+:mod:`~trialflow.figures.plots` (drawing), :mod:`~trialflow.figures.qq` (Q-Q diagnostics), :mod:`~trialflow.figures.style` (look and
+deterministic saving), :mod:`~trialflow.figures.render` (drawing them all, in parallel
+processes).
 """
-
-from __future__ import annotations
-
-import re
-from dataclasses import dataclass
-from pathlib import Path
-
-import pandas as pd
-
-from trialflow.config import Study
-from trialflow.reported import outcome_labels
 
 from .data import qq_cells, standardised_effects
 from .plots import (
-    QQ_MAX_POINTS,
+    TRAJECTORY_SAMPLE,
     change_figure,
     consort_figure,
     forest_figure,
-    qq_figure,
     strip_offsets,
     trajectory_figure,
 )
-from .style import DPI, FIGURE_FORMATS, arm_palette, figure_rc, figure_style, save_figure
+from .qq import QQ_MAX_POINTS, qq_figure, qq_series
+from .records import MANIFEST, FigureRecord, figure_records
+from .render import write_study_figures
+from .style import (
+    DEFAULT_FORMATS,
+    DPI,
+    FIGURE_FORMATS,
+    arm_palette,
+    figure_rc,
+    figure_style,
+    save_figure,
+)
 
 __all__ = [
+    "DEFAULT_FORMATS",
     "DPI",
     "FIGURE_FORMATS",
     "MANIFEST",
     "QQ_MAX_POINTS",
+    "TRAJECTORY_SAMPLE",
     "FigureRecord",
     "arm_palette",
     "change_figure",
@@ -45,181 +48,10 @@ __all__ = [
     "forest_figure",
     "qq_cells",
     "qq_figure",
+    "qq_series",
     "save_figure",
     "standardised_effects",
     "strip_offsets",
     "trajectory_figure",
     "write_study_figures",
 ]
-
-MANIFEST = "figures.csv"
-
-
-@dataclass(frozen=True)
-class FigureRecord:
-    """One written figure, as listed in ``figures.csv``.
-
-    Attributes
-    ----------
-    kind : str
-        ``trajectory``, ``change``, ``qq``, ``forest`` or ``consort``.
-    outcome : str
-        Outcome id, empty for study-level figures.
-    stem : str
-        File name without extension (``<stem>.png`` and ``<stem>.svg``).
-    title : str
-        Short title, used as the report heading.
-    caption : str
-        One or two sentences saying what is drawn.
-    """
-
-    kind: str
-    outcome: str
-    stem: str
-    title: str
-    caption: str
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-
-
-def figure_records(
-    study: Study, analysis: pd.DataFrame, outcomes: pd.DataFrame
-) -> list[FigureRecord]:
-    """What :func:`write_study_figures` writes, in report order (without drawing anything)."""
-    labels = outcome_labels(outcomes)
-    present = set(analysis["outcome"])
-    order = [o for o in outcomes["outcome"].drop_duplicates() if o in present]
-    records = [
-        FigureRecord(
-            "consort",
-            "",
-            "consort",
-            "Participant flow",
-            "CONSORT-style flow of participants by arm from the roster's disposition columns "
-            "(last visit attended, withdrawal reason).",
-        ),
-        FigureRecord(
-            "forest", "", "forest", "Standardised effects across outcomes", _forest_caption(study)
-        ),
-    ]
-    for outcome in order:
-        label = labels[outcome]
-        safe = _safe(outcome)
-        records += [
-            FigureRecord(
-                "trajectory",
-                outcome,
-                f"trajectory/{safe}",
-                f"{label}: trajectories",
-                "Mean with t-based 95% CI by arm and week; faint lines are individual participants.",
-            ),
-            FigureRecord(
-                "change",
-                outcome,
-                f"change/{safe}",
-                f"{label}: change from baseline",
-                "Change from baseline at each later visit by arm: every participant (dots) "
-                "and mean change with 95% CI (diamonds).",
-            ),
-            FigureRecord(
-                "qq",
-                outcome,
-                f"qq/{safe}",
-                f"{label}: normality diagnostics",
-                "Normal Q-Q plots of the distributions whose normality chose each test: "
-                "within-arm changes (paired t or Wilcoxon; also the between-arm test on change) "
-                "and the values at each visit (between-arm test on values, or the test across "
-                f"visits), with the Shapiro-Wilk p and the test reported (at most {QQ_MAX_POINTS} "
-                "evenly spaced quantiles drawn per panel).",
-            ),
-        ]
-    return records
-
-
-def _forest_caption(study: Study) -> str:
-    if study.design == "single_arm":
-        return (
-            "Standardised change from baseline (mean change / baseline SD) with 95% CI at each "
-            "later visit; positive = improvement (sign flipped for lower-is-better outcomes)."
-        )
-    return (
-        f"Standardised between-arm difference at {study.primary_visit.label}: ANCOVA adjusted "
-        "difference (MMRM, else the Welch/Mann-Whitney change difference, when ANCOVA is absent) "
-        "divided by the pooled baseline SD, with 95% CI; positive favours "
-        f"the comparison arm over {study.reference_arm.label} (sign flipped for lower-is-better outcomes)."
-    )
-
-
-def write_study_figures(
-    study: Study,
-    analysis: pd.DataFrame,
-    outcomes: pd.DataFrame,
-    participants: pd.DataFrame,
-    results: pd.DataFrame,
-    outdir: str | Path,
-) -> list[Path]:
-    """Draw and write every figure of a study, plus the manifest ``figures.csv``.
-
-    Files in ``outdir`` (each figure as ``.png`` at 300 dpi and ``.svg``): ``consort`` and
-    ``forest``, and per analysed outcome ``trajectory/<outcome>``, ``change/<outcome>`` and
-    ``qq/<outcome>`` (one subdirectory per kind, so that each kind can be one Snakemake
-    ``directory()`` output with its own report caption). ``figures.csv`` lists ``kind,
-    outcome, stem, title, caption`` in report order; :mod:`trialflow.report` reads it.
-
-    Parameters
-    ----------
-    study, analysis, outcomes, participants, results
-        The study, long analysis data, outcome metadata, roster and ``results.csv`` rows.
-    outdir : path-like
-        Output directory, created if needed.
-
-    Returns
-    -------
-    list of pathlib.Path
-        Every file written (figures in manifest order, then the manifest).
-    """
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    labels = outcome_labels(outcomes)
-    arm_labels = {a.id: a.label for a in study.arms}
-    visit_labels = {v.id: v.label for v in study.visits}
-    paths: list[Path] = []
-    records = figure_records(study, analysis, outcomes)
-    for record in records:
-        if record.kind == "consort":
-            fig = consort_figure(study, participants, analysis)
-        elif record.kind == "forest":
-            effects = standardised_effects(study, analysis, outcomes, results)
-            if study.design == "single_arm":
-                xlabel, favours = "Standardised change from baseline (95% CI)", ("worse", "better")
-            else:
-                xlabel = f"Standardised difference at {study.primary_visit.label} (95% CI)"
-                other = study.arms[1].label if len(study.arms) == 2 else "comparison arm"
-                favours = (f"favours {study.reference_arm.label}", f"favours {other}")
-            fig = forest_figure(effects, xlabel, favours)
-        elif record.kind == "trajectory":
-            fig = trajectory_figure(
-                analysis, record.outcome, labels[record.outcome], study.arm_ids, arm_labels
-            )
-        elif record.kind == "change":
-            fig = change_figure(
-                analysis,
-                record.outcome,
-                study.baseline.id,
-                labels[record.outcome],
-                study.arm_ids,
-                arm_labels,
-                visit_labels,
-            )
-        else:
-            cells = qq_cells(study, analysis, results, record.outcome)
-            fig = qq_figure(cells, labels[record.outcome], arm_labels, visit_labels)
-        paths += save_figure(fig, outdir / record.stem)
-    manifest = outdir / MANIFEST
-    pd.DataFrame(
-        [r.__dict__ for r in records], columns=["kind", "outcome", "stem", "title", "caption"]
-    ).to_csv(manifest, index=False, lineterminator="\n")
-    paths.append(manifest)
-    return paths

@@ -1,0 +1,194 @@
+"""Drawing every figure of a study, one outcome family per task, in parallel processes.
+
+The figures of a study are split into tasks: the flow diagram, the forest plot, and one task
+per outcome family (the outcomes of one instrument: trajectory, change and Q-Q figures of
+each). With ``processes > 1`` the tasks run in a pool of worker processes forked from the
+job's process after the data are read and split per outcome, so the imports, the
+matplotlib start-up and the data are paid for once per job, and the workers share them
+copy-on-write. A figure's bytes depend only on its data, never on the process that drew it
+or on the order the tasks finish in, so ``--cores 1`` and ``--cores 4`` write the same files.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from trialflow.config import Study
+from trialflow.reported import outcome_labels
+
+from .data import qq_cells, standardised_effects
+from .plots import change_figure, consort_figure, forest_figure, trajectory_figure
+from .qq import qq_figure
+from .records import MANIFEST, MANIFEST_COLUMNS, FigureRecord, figure_records
+from .style import save_figure
+
+__all__ = ["FigureTask", "figure_tasks", "write_study_figures"]
+
+
+@dataclass(frozen=True)
+class FigureTask:
+    """Figures drawn together by one worker: a study-level figure or an outcome family."""
+
+    name: str
+    records: tuple[FigureRecord, ...]
+
+
+@dataclass
+class _Inputs:
+    """Everything a task reads; built once per job, inherited by forked workers."""
+
+    study: Study
+    analysis: pd.DataFrame
+    outcomes: pd.DataFrame
+    participants: pd.DataFrame
+    results: pd.DataFrame
+    outdir: Path
+    by_outcome: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    results_by_outcome: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+
+_INPUTS: _Inputs | None = None  # set in the parent before the pool forks
+
+
+def figure_tasks(records: Sequence[FigureRecord], outcomes: pd.DataFrame) -> list[FigureTask]:
+    """Group figure records into tasks: flow diagram, forest plot, one per outcome family.
+
+    Families are the instruments of ``outcomes`` (column ``instrument``); the largest
+    family comes first, so that a pool starts with the longest task.
+    """
+    family = dict(zip(outcomes["outcome"], outcomes["instrument"], strict=False))
+    study_level = [FigureTask(r.kind, (r,)) for r in records if not r.outcome]
+    families: dict[str, list[FigureRecord]] = {}
+    for record in records:
+        if record.outcome:
+            families.setdefault(family.get(record.outcome, record.outcome), []).append(record)
+    by_size = sorted(families.items(), key=lambda item: -len(item[1]))  # stable on ties
+    return [FigureTask(name, tuple(rs)) for name, rs in by_size] + study_level
+
+
+def write_study_figures(
+    study: Study,
+    analysis: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    participants: pd.DataFrame,
+    results: pd.DataFrame,
+    outdir: str | Path,
+    processes: int = 1,
+) -> list[Path]:
+    """Draw and write every figure of a study, plus the manifest ``figures.csv``.
+
+    Files in ``outdir``, each figure in every format of ``study.figures.formats`` (PNG at
+    ``study.figures.dpi``, SVG): ``consort/consort``, ``forest/forest``, and per analysed
+    outcome ``trajectory/<outcome>``, ``change/<outcome>`` and ``qq/<outcome>`` (one
+    subdirectory per kind, so that each kind can be one Snakemake ``directory()`` output with its own
+    report caption). ``figures.csv`` lists ``kind, outcome, stem, title, caption`` in report
+    order; :mod:`trialflow.report` reads it.
+
+    Parameters
+    ----------
+    study, analysis, outcomes, participants, results
+        The study, long analysis data, outcome metadata, roster and ``results.csv`` rows.
+    outdir : path-like
+        Output directory, created if needed.
+    processes : int
+        Worker processes drawing outcome families side by side (1: all in this process).
+
+    Returns
+    -------
+    list of pathlib.Path
+        Every file written (figures in manifest order, then the manifest).
+    """
+    global _INPUTS
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    records = figure_records(study, analysis, outcomes)
+    tasks = figure_tasks(records, outcomes)
+    _INPUTS = _Inputs(
+        study,
+        analysis,
+        outcomes,
+        participants,
+        results,
+        outdir,
+        by_outcome=dict(tuple(analysis.groupby("outcome", sort=False, observed=True))),
+        # a figure reads its outcome's rows only: looked up in a few dozen, not thousands
+        results_by_outcome=dict(tuple(results.groupby("outcome", sort=False, observed=True))),
+    )
+    try:
+        workers = max(1, min(int(processes), len(tasks)))
+        if workers == 1:
+            for task in tasks:
+                _draw_task(task)
+        else:
+            # fork: the workers inherit the imports and the data instead of loading them again
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for _ in pool.imap_unordered(_draw_task, tasks):
+                    pass
+    finally:
+        _INPUTS = None
+    manifest = outdir / MANIFEST
+    pd.DataFrame([r.__dict__ for r in records], columns=list(MANIFEST_COLUMNS)).to_csv(
+        manifest, index=False, lineterminator="\n"
+    )
+    formats = study.figures.formats
+    return [outdir / f"{r.stem}.{fmt}" for r in records for fmt in formats] + [manifest]
+
+
+def _draw_task(task: FigureTask) -> str:
+    inputs = _INPUTS
+    assert inputs is not None, "write_study_figures sets the inputs before drawing"
+    options = inputs.study.figures
+    for record in task.records:
+        fig = _draw(record, inputs)
+        save_figure(fig, inputs.outdir / record.stem, options.formats, options.dpi)
+    return task.name
+
+
+def _draw(record: FigureRecord, inputs: _Inputs):
+    study = inputs.study
+    if record.kind == "consort":
+        # the flow diagram counts participants with any value: one row each is enough
+        analysed = inputs.analysis.loc[inputs.analysis["value"].notna(), ["participant_id"]]
+        analysed = analysed.drop_duplicates().assign(value=0.0)
+        return consort_figure(study, inputs.participants, analysed)
+    if record.kind == "forest":
+        return _forest(inputs)
+    data = inputs.by_outcome[record.outcome]
+    label = outcome_labels(inputs.outcomes)[record.outcome]
+    arm_labels = {a.id: a.label for a in study.arms}
+    if record.kind == "trajectory":
+        options = study.figures
+        return trajectory_figure(
+            data,
+            record.outcome,
+            label,
+            study.arm_ids,
+            arm_labels,
+            sample=options.trajectory_sample,
+            seed=options.seed,
+        )
+    visit_labels = {v.id: v.label for v in study.visits}
+    if record.kind == "change":
+        return change_figure(
+            data, record.outcome, study.baseline.id, label, study.arm_ids, arm_labels, visit_labels
+        )
+    results = inputs.results_by_outcome.get(record.outcome, inputs.results.iloc[:0])
+    cells = qq_cells(study, data, results, record.outcome)
+    return qq_figure(cells, label, arm_labels, visit_labels)
+
+
+def _forest(inputs: _Inputs):
+    study = inputs.study
+    effects = standardised_effects(study, inputs.analysis, inputs.outcomes, inputs.results)
+    if study.design == "single_arm":
+        xlabel, favours = "Standardised change from baseline (95% CI)", ("worse", "better")
+    else:
+        xlabel = f"Standardised difference at {study.primary_visit.label} (95% CI)"
+        other = study.arms[1].label if len(study.arms) == 2 else "comparison arm"
+        favours = (f"favours {study.reference_arm.label}", f"favours {other}")
+    return forest_figure(effects, xlabel, favours)
