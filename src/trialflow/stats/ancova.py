@@ -7,7 +7,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 from ..config import Study
@@ -17,6 +16,8 @@ from .contract import ADJUSTED_MEAN_CONTRAST, between_contrast, empty_numbers, k
 
 def _fit_with_arm_effect(y: np.ndarray, design: np.ndarray, names: list[str]):
     """The OLS fit and the partial eta squared of the arm term (type II SS)."""
+    import statsmodels.api as sm  # here: a second to import, for the jobs that fit models
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = sm.OLS(y, design).fit()
