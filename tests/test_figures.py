@@ -186,13 +186,14 @@ def test_qq_cells_are_the_distributions_that_chose_tests():
         {"control": "Control", "exercise": "Exercise"},
         {"week8": "Week 8", "baseline": "Baseline"},
     )
-    # one panel per kind: changes, then values; one labelled series per cell
-    assert [ax.get_title() for ax in fig.axes] == ["Changes", "Values at each visit"]
+    # one panel, one labelled series per cell, in cell order
+    assert len(fig.axes) == 1
     series = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert len(series) == 2 and series[0].startswith("Control: Week 8 − Baseline\n")
-    n = len(cells[0]["values"])
-    assert f"n = {n}, Shapiro-Wilk {format_p(cells[0]['shapiro_p'], prefix=True)}" in series[0]
-    assert series[0].endswith(f"→ {cells[0]['test']}")
+    assert len(series) == len(cells) == 6
+    assert series[0].startswith("Control: change Week 8 − Baseline\n")
+    n, text = len(cells[0]["values"]), series[0].replace("\n", " ")
+    assert f"n = {n}, Shapiro-Wilk {format_p(cells[0]['shapiro_p'], prefix=True)}" in text
+    assert text.endswith(f"→ {cells[0]['test']}")
     # each series: the cell's values standardised against normal quantiles
     points = fig.axes[0].collections[0].get_offsets()
     change = np.sort(cells[0]["values"])
@@ -208,12 +209,11 @@ def test_qq_cells_are_the_distributions_that_chose_tests():
         & (res["contrast"] == "exercise - control")
     ]
     assert week8["test"] in {"Welch t-test", "Mann-Whitney U test"} and len(welch_or_mw) == 2
-    values = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
-    assert [v.split("\n")[0] for v in values] == [
-        "Control: Baseline",
-        "Control: Week 8",
-        "Exercise: Baseline",
-        "Exercise: Week 8",
+    assert [v.replace("\n", " ").split(" n = ")[0] for v in series[2:]] == [
+        "Control: values at Baseline",
+        "Control: values at Week 8",
+        "Exercise: values at Baseline",
+        "Exercise: values at Week 8",
     ]
 
 
@@ -266,7 +266,7 @@ def test_write_study_figures_files_and_manifest(tmp_path, make):
     }
     png = Image.open(tmp_path / "trajectory" / "tug_time.png")
     assert png.info["dpi"] == pytest.approx((300, 300), abs=0.01)
-    assert png.size == (1800, 1200)  # 6 x 4 inches at 300 dpi
+    assert png.size == (1500, 1020)  # 5 x 3.4 inches at 300 dpi
     assert "Software" not in png.info
     caption = manifest.loc[manifest["kind"] == "trajectory", "caption"].iloc[0]
     assert "a random sample of 200 per arm, seed 1" in caption
@@ -281,7 +281,7 @@ def test_svg_and_resolution_when_asked(tmp_path):
     expected = [f"{stem}.{ext}" for stem in manifest["stem"] for ext in ("png", "svg")]
     assert [p.relative_to(tmp_path).as_posix() for p in paths] == [*expected, G.MANIFEST]
     png = Image.open(tmp_path / "trajectory" / "tug_time.png")
-    assert png.size == (600, 400)  # 6 x 4 inches at 100 dpi
+    assert png.size == (500, 340)  # 5 x 3.4 inches at 100 dpi
     svg = (tmp_path / "forest" / "forest.svg").read_text()
     assert "<dc:date>" not in svg and "tmp" not in svg
 
@@ -348,7 +348,8 @@ def test_qq_figure_thins_large_samples_but_keeps_the_extremes():
     assert points[0][1] == z.min() and points[-1][1] == z.max()
     theory = stats.probplot(values)[0][0]
     assert points[0][0] == theory[0] and points[-1][0] == theory[-1]
-    assert fig.axes[0].get_legend().get_texts()[0].get_text() == "a: w1 − w0\nn = 500"
+    # one arm: the label does not repeat it
+    assert fig.axes[0].get_legend().get_texts()[0].get_text() == "change w1 − w0\nn = 500"
 
 
 def test_qq_series_without_spread_draws_nothing():

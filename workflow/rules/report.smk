@@ -111,6 +111,15 @@ rule report:
         data_quality=rules.validate.output.quality,
         scoring_summary=rules.score.output.summary,
         figures=rules.figures.output.manifest,
+        # the figures it embeds, so that a redrawn figure under an unchanged manifest
+        # reruns the report
+        figure_files=[
+            rules.figures.output.consort,
+            rules.figures.output.forest,
+            rules.figures.output.trajectory,
+            rules.figures.output.change,
+            rules.figures.output.qq,
+        ],
     output:
         report=report(
             "results/{study}/report.html",

@@ -254,7 +254,11 @@ def _forest_rows(
 
 
 def qq_cells(
-    study: Study, analysis: pd.DataFrame, results: pd.DataFrame, outcome: str
+    study: Study,
+    analysis: pd.DataFrame,
+    results: pd.DataFrame,
+    outcome: str,
+    wide: pd.DataFrame | None = None,
 ) -> list[dict]:
     """The distributions whose normality chose a test, for Q-Q plots.
 
@@ -268,6 +272,8 @@ def qq_cells(
       for them. They decide the between-arm test on values (parallel designs) or the test
       across visits (single-arm designs).
 
+    ``wide`` is :func:`outcome_wide` of the outcome's rows when the caller has it already.
+
     Returns
     -------
     list of dict
@@ -278,8 +284,10 @@ def qq_cells(
     res = ReportedResults(results, study)
     mine = res.rows(outcome=outcome)
     shapiro = mine[mine["analysis"] == "shapiro_wilk"]
+    shapiro_p = _shapiro_lookup(shapiro)
     data = analysis[analysis["outcome"] == outcome]
-    wide = outcome_wide(data) if len(data) else pd.DataFrame()
+    if wide is None:
+        wide = outcome_wide(data) if len(data) else pd.DataFrame()
     cells = []
     for arm, visit, contrast in _change_cells(study, mine):
         later, earlier = split_within_contrast(contrast)
@@ -292,10 +300,10 @@ def qq_cells(
                     "contrast": contrast,
                     "values": values.to_numpy(dtype=float),
                     "test": _test_name(res.within(outcome, later, earlier, arm)),
-                    "shapiro_p": _shapiro_p(shapiro, arm, visit, contrast),
+                    "shapiro_p": shapiro_p.get((arm, visit, contrast), np.nan),
                 }
             )
-    return cells + _value_cells(study, res, shapiro, data, outcome)
+    return cells + _value_cells(study, res, shapiro, shapiro_p, data, outcome)
 
 
 def _change_cells(study: Study, rows: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -321,6 +329,7 @@ def _value_cells(
     study: Study,
     res: ReportedResults,
     shapiro: pd.DataFrame,
+    shapiro_p: dict[tuple[str, str, str], float],
     data: pd.DataFrame,
     outcome: str,
 ) -> list[dict]:
@@ -348,16 +357,19 @@ def _value_cells(
                 "contrast": visit,
                 "values": values.to_numpy(dtype=float),
                 "test": _test_name(test),
-                "shapiro_p": _shapiro_p(shapiro, arm, visit, VALUES_CONTRAST),
+                "shapiro_p": shapiro_p.get((arm, visit, VALUES_CONTRAST), np.nan),
             }
         )
     return cells
 
 
-def _shapiro_p(shapiro: pd.DataFrame, arm: str, visit: str, contrast: str) -> float:
-    hit = shapiro[(shapiro["group"] == arm) & (shapiro["visit"] == visit)]
-    hit = hit[hit["contrast"] == contrast]
-    return float(hit["p_value"].iloc[0]) if len(hit) else np.nan
+def _shapiro_lookup(shapiro: pd.DataFrame) -> dict[tuple[str, str, str], float]:
+    """Shapiro-Wilk p by ``(group, visit, contrast)``, the first row of each cell."""
+    lookup: dict[tuple[str, str, str], float] = {}
+    keys = zip(shapiro["group"], shapiro["visit"], shapiro["contrast"], strict=True)
+    for key, p in zip(keys, shapiro["p_value"], strict=True):
+        lookup.setdefault(key, float(p))
+    return lookup
 
 
 def _test_name(row: pd.Series | None) -> str:

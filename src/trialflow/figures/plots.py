@@ -40,6 +40,7 @@ __all__ = [
 
 TRAJECTORY_SAMPLE = 200  # individual lines per arm at most (figures.trajectory_sample)
 INDIVIDUALS = "_individuals"  # label of the faint lines' collections (kept out of the legend)
+TRAJECTORY_SIZE = (5.0, 3.4)  # inches: 1500 x 1020 pixels at 300 dpi
 RASTER_POINTS = 2000  # a strip with more dots is a raster image inside an SVG
 
 
@@ -105,7 +106,7 @@ def trajectory_figure(
     # many lines: fainter, so the means stay readable
     faint = float(np.clip(10 / max(1, sum(len(v[0]) for v in lines.values())), 0.03, 0.18))
     with figure_style():
-        fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+        fig = Figure(figsize=TRAJECTORY_SIZE, layout="constrained")
         ax = fig.add_subplot()
         for arm in arms:
             colour = palette[arm]
@@ -205,6 +206,7 @@ def change_figure(
     arm_order: Sequence[str] | None = None,
     arm_labels: Mapping[str, str] | None = None,
     visit_labels: Mapping[str, str] | None = None,
+    wide: pd.DataFrame | None = None,
 ) -> Figure:
     """Change from baseline by arm at each later visit: every participant plus mean (95% CI).
 
@@ -222,6 +224,8 @@ def change_figure(
         As for :func:`trajectory_figure`.
     visit_labels : mapping, optional
         Visit id to printed label; visits are ordered by week.
+    wide : pandas.DataFrame, optional
+        :func:`~trialflow.figures.data.outcome_wide` of the outcome's rows, when at hand.
 
     Returns
     -------
@@ -233,11 +237,12 @@ def change_figure(
     visit_labels = dict(visit_labels or {})
     palette = arm_palette(arms)
     visits = [v for v in _visits_by_week(data) if v != baseline_visit]
-    wide = outcome_wide(data) if len(data) else pd.DataFrame()
+    if wide is None:
+        wide = outcome_wide(data) if len(data) else pd.DataFrame()
     width = 0.8 / max(1, len(arms))
     with figure_style():
         fig = Figure(
-            figsize=(3.2 + 1.4 * len(visits) * max(2, len(arms)) / 2, 4.0), layout="constrained"
+            figsize=(2.6 + 1.2 * len(visits) * max(2, len(arms)) / 2, 3.4), layout="constrained"
         )
         ax = fig.add_subplot()
         ax.axhline(0, color="0.5", lw=0.8, ls="--")

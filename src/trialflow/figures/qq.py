@@ -1,10 +1,10 @@
 """Normal Q-Q plots of the distributions whose normality chose each test.
 
-One panel per kind of distribution (within-arm changes; values at each visit), each
-distribution one series standardised to ``(x - mean) / SD`` against the normal quantiles,
-so that every series is judged against the same line ``y = x``; the legend names each series
-with its Shapiro-Wilk p and the test it chose. Two panels cost a fraction of one panel per
-distribution, and read as well for a handful of distributions.
+One panel: each distribution (a within-arm change, or the values at a visit) is one series
+standardised to ``(x - mean) / SD`` against the normal quantiles, so that every series is
+judged against the same line ``y = x``; the legend names each series with its n, its
+Shapiro-Wilk p and the test it chose. One panel costs a fraction of one panel per
+distribution, and reads as well for the handful of distributions an outcome has.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from trialflow.tables.format import format_p
 
 from .style import figure_style
 
-__all__ = ["QQ_KINDS", "QQ_MAX_POINTS", "qq_figure", "qq_series"]
+__all__ = ["QQ_MAX_POINTS", "qq_figure", "qq_series"]
 
 QQ_MAX_POINTS = 100  # points drawn per distribution at most
-QQ_KINDS = {"change": "Changes", "values": "Values at each visit"}  # panel titles, in order
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
+_WIDTH = 5.6  # inches
+_LABEL_WIDTH = 42  # characters of a legend line at 7 pt: two columns across the figure
 
 
 def qq_series(values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -52,13 +53,14 @@ def qq_series(values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     return theory, standardised
 
 
-def _series_label(cell: Mapping, arm_labels: Mapping, visit_labels: Mapping) -> str:
+def _series_label(cell: Mapping, arm_labels: Mapping, visit_labels: Mapping, arms: int) -> str:
     if cell.get("kind", "change") == "values":
-        what = visit_labels.get(cell["contrast"], cell["contrast"])
+        what = f"values at {visit_labels.get(cell['contrast'], cell['contrast'])}"
     else:
         later, earlier = split_within_contrast(cell["contrast"])
-        what = f"{visit_labels.get(later, later)} − {visit_labels.get(earlier, earlier)}"
-    arm = arm_labels.get(cell["arm"], cell["arm"])
+        what = f"change {visit_labels.get(later, later)} − {visit_labels.get(earlier, earlier)}"
+    if arms > 1:  # the arm only where there is more than one
+        what = f"{arm_labels.get(cell['arm'], cell['arm'])}: {what}"
     n = len(cell["values"])
     sub = (
         f"n = {n}, Shapiro-Wilk {format_p(cell['shapiro_p'], prefix=True)}"
@@ -66,7 +68,7 @@ def _series_label(cell: Mapping, arm_labels: Mapping, visit_labels: Mapping) -> 
         else f"n = {n}"
     )
     test = f" → {cell['test']}" if cell["test"] else ""
-    return f"{arm}: {what}\n{sub}{test}"
+    return "\n".join(wrap(what, _LABEL_WIDTH) + wrap(f"{sub}{test}", _LABEL_WIDTH))
 
 
 def qq_figure(
@@ -75,7 +77,7 @@ def qq_figure(
     arm_labels: Mapping[str, str] | None = None,
     visit_labels: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Standardised normal Q-Q plots of the cells from :func:`qq_cells`, one panel per kind.
+    """Standardised normal Q-Q plots of the cells from :func:`qq_cells`, in one panel.
 
     Parameters
     ----------
@@ -89,44 +91,45 @@ def qq_figure(
     Returns
     -------
     matplotlib.figure.Figure
-        One axes per kind present (changes first), one scatter series per cell in ``cells``
-        order, labelled (legend) with the arm, contrast or visit, n, the Shapiro-Wilk p and
-        the test reported.
+        One axes, one scatter series per cell in ``cells`` order, labelled (legend) with the
+        change or the visit (and the arm when there are several), n, the Shapiro-Wilk p and
+        the test reported; the dashed line is ``y = x``.
     """
     arm_labels = dict(arm_labels or {})
     visit_labels = dict(visit_labels or {})
-    kinds = [k for k in QQ_KINDS if any(c.get("kind", "change") == k for c in cells)] or ["change"]
-    panels = {k: [c for c in cells if c.get("kind", "change") == k] for k in kinds}
-    longest = max(len(v) for v in panels.values())
-    colours = sns.color_palette("colorblind", max(1, longest))
+    arms = len({c["arm"] for c in cells})
+    labels = [_series_label(c, arm_labels, visit_labels, arms) for c in cells]
+    ncol = 2 if len(cells) > 2 else 1
+    rows = [labels[i : i + ncol] for i in range(0, len(labels), ncol)]
+    legend_lines = sum(max(text.count("\n") + 1 for text in row) for row in rows)
+    colours = sns.color_palette("colorblind", max(1, len(cells)))
     with figure_style():
-        fig = Figure(
-            figsize=(3.4 * len(kinds) + 0.3, 3.3 + 0.3 * max(1, longest)), layout="constrained"
-        )
-        axes = fig.subplots(1, len(kinds), squeeze=False)[0]
-        for ax, kind in zip(axes, kinds, strict=True):
-            ax.axline((0.0, 0.0), slope=1.0, color="0.5", lw=0.8, ls="--")
-            for i, cell in enumerate(panels[kind]):
-                theory, standardised = qq_series(cell["values"])
-                ax.scatter(
-                    theory,
-                    standardised,
-                    s=10,
-                    color=colours[i % len(colours)],
-                    marker=_MARKERS[i % len(_MARKERS)],
-                    label=_series_label(cell, arm_labels, visit_labels),
-                )
-            ax.set_title(QQ_KINDS[kind])
-            ax.set_xlabel("Normal quantiles")
-            ax.set_ylabel("Standardised value (x − mean) / SD")
+        fig = Figure(figsize=(_WIDTH, 3.4 + 0.125 * legend_lines), layout="constrained")
+        ax = fig.add_subplot()
+        ax.axline((0.0, 0.0), slope=1.0, color="0.5", lw=0.8, ls="--")
+        for i, (cell, text) in enumerate(zip(cells, labels, strict=True)):
+            theory, standardised = qq_series(cell["values"])
+            ax.scatter(
+                theory,
+                standardised,
+                s=10,
+                color=colours[i],
+                marker=_MARKERS[i % len(_MARKERS)],
+                label=text,
+            )
+        ax.set_xlabel("Normal quantiles")
+        ax.set_ylabel("Standardised value (x − mean) / SD")
+        if cells:
             ax.legend(
                 loc="upper left",
-                bbox_to_anchor=(0.0, -0.16),
+                bbox_to_anchor=(0.0, -0.14),
+                ncol=ncol,
                 frameon=False,
                 fontsize=7,
                 handletextpad=0.3,
+                columnspacing=1.0,
                 borderaxespad=0.0,
             )
-        width = int(12 * (3.4 * len(kinds) + 0.3))  # characters that fit across the figure
-        fig.suptitle("\n".join(wrap(f"Normal Q-Q plots: {label}", width)), fontsize=9)
+        # 12 characters of 9 pt text per inch
+        fig.suptitle("\n".join(wrap(f"Normal Q-Q plots: {label}", int(12 * _WIDTH))), fontsize=9)
     return fig

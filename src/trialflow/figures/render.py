@@ -11,7 +11,10 @@ or on the order the tasks finish in, so ``--cores 1`` and ``--cores 4`` write th
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +24,15 @@ import pandas as pd
 from trialflow.config import Study
 from trialflow.reported import outcome_labels
 
-from .data import qq_cells, standardised_effects
+from .data import outcome_wide, qq_cells, standardised_effects
 from .plots import change_figure, consort_figure, forest_figure, trajectory_figure
 from .qq import qq_figure
 from .records import MANIFEST, MANIFEST_COLUMNS, FigureRecord, figure_records
 from .style import save_figure
 
 __all__ = ["FigureTask", "figure_tasks", "write_study_figures"]
+
+log = logging.getLogger("trialflow")
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ def write_study_figures(
     outdir.mkdir(parents=True, exist_ok=True)
     records = figure_records(study, analysis, outcomes)
     tasks = figure_tasks(records, outcomes)
+    _WIDE.clear()
     _INPUTS = _Inputs(
         study,
         analysis,
@@ -122,15 +128,18 @@ def write_study_figures(
     try:
         workers = max(1, min(int(processes), len(tasks)))
         if workers == 1:
-            for task in tasks:
-                _draw_task(task)
+            done = [_draw_task(task) for task in tasks]
         else:
             # fork: the workers inherit the imports and the data instead of loading them again
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for _ in pool.imap_unordered(_draw_task, tasks):
-                    pass
+                done = list(pool.imap_unordered(_draw_task, tasks))
+        for name, count, seconds, cpu, pid in done:
+            log.info(
+                "%s: %d figures in %.2f s, %.2f s CPU (process %d)", name, count, seconds, cpu, pid
+            )
     finally:
         _INPUTS = None
+        _WIDE.clear()
     manifest = outdir / MANIFEST
     pd.DataFrame([r.__dict__ for r in records], columns=list(MANIFEST_COLUMNS)).to_csv(
         manifest, index=False, lineterminator="\n"
@@ -139,14 +148,17 @@ def write_study_figures(
     return [outdir / f"{r.stem}.{fmt}" for r in records for fmt in formats] + [manifest]
 
 
-def _draw_task(task: FigureTask) -> str:
+def _draw_task(task: FigureTask) -> tuple[str, int, float, float, int]:
+    """Draw and save one task's figures: ``(name, figures, seconds, CPU seconds, process)``."""
     inputs = _INPUTS
     assert inputs is not None, "write_study_figures sets the inputs before drawing"
+    start, cpu = time.perf_counter(), time.process_time()
     options = inputs.study.figures
     for record in task.records:
         fig = _draw(record, inputs)
         save_figure(fig, inputs.outdir / record.stem, options.formats, options.dpi)
-    return task.name
+    elapsed = (time.perf_counter() - start, time.process_time() - cpu)
+    return task.name, len(task.records), *elapsed, os.getpid()
 
 
 def _draw(record: FigureRecord, inputs: _Inputs):
@@ -173,13 +185,32 @@ def _draw(record: FigureRecord, inputs: _Inputs):
             seed=options.seed,
         )
     visit_labels = {v.id: v.label for v in study.visits}
+    wide = _outcome_wide(record.outcome, data)
     if record.kind == "change":
         return change_figure(
-            data, record.outcome, study.baseline.id, label, study.arm_ids, arm_labels, visit_labels
+            data,
+            record.outcome,
+            study.baseline.id,
+            label,
+            study.arm_ids,
+            arm_labels,
+            visit_labels,
+            wide=wide,
         )
     results = inputs.results_by_outcome.get(record.outcome, inputs.results.iloc[:0])
-    cells = qq_cells(study, data, results, record.outcome)
+    cells = qq_cells(study, data, results, record.outcome, wide=wide)
     return qq_figure(cells, label, arm_labels, visit_labels)
+
+
+_WIDE: dict[str, pd.DataFrame] = {}  # the last outcome's wide table (a task draws in order)
+
+
+def _outcome_wide(outcome: str, data: pd.DataFrame) -> pd.DataFrame:
+    """:func:`outcome_wide` of an outcome, reshaped once for its change and Q-Q figures."""
+    if outcome not in _WIDE:
+        _WIDE.clear()
+        _WIDE[outcome] = outcome_wide(data) if len(data) else pd.DataFrame()
+    return _WIDE[outcome]
 
 
 def _forest(inputs: _Inputs):

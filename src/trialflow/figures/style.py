@@ -31,6 +31,9 @@ __all__ = [
 DPI = 300
 FIGURE_FORMATS = ("png", "svg")  # what save_figure can write
 DEFAULT_FORMATS = ("png",)  # what it writes unless asked (figures.formats in the config)
+# zlib level of the PNGs: 1 compresses a 300-dpi figure in half the time of the default 6,
+# for files about a sixth larger
+PNG_COMPRESSION = 1
 
 
 def figure_rc() -> dict:
@@ -102,12 +105,13 @@ def save_figure(
 
 def _save_png(fig: Figure, path: Path, dpi: int) -> None:
     """One layout and one drawing pass (``savefig`` draws twice with a layout engine), then
-    the opaque image as RGB: a quarter fewer bytes to compress than matplotlib's RGBA."""
+    the opaque image as RGB (a quarter fewer bytes to compress than matplotlib's RGBA) at
+    :data:`PNG_COMPRESSION`."""
     fig.set_dpi(dpi)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw")
-    rgba.convert("RGB").save(path, format="png", dpi=(dpi, dpi))
+    rgba.convert("RGB").save(path, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESSION)
 
 
 def arm_palette(arm_ids: Sequence[str]) -> dict[str, tuple[float, float, float]]:
