@@ -34,6 +34,7 @@ ResponderMissing = Literal["non_responder", "exclude"]
 Table1Summary = Literal["mean_sd", "median_iqr", "n_pct"]
 #: The config key ``analysis.mmrm`` replaced (trialflow 0.2); read only to say so.
 REPLACED_KEYS = {"mmrm_covariance": "mmrm.covariance"}
+FigureFormat = Literal["png", "svg"]
 
 #: Columns of the analysis data that trialflow makes itself: no covariate may take a name.
 RESERVED_COLUMNS = ("participant_id", "arm", "visit", "week", "outcome", "value", "baseline")
@@ -215,6 +216,21 @@ class FlowOptions:
 
 
 @dataclass(frozen=True)
+class FigureOptions:
+    """How figures are written: file formats, PNG resolution, and the trajectory sample.
+
+    Trajectory plots draw the mean and CI from every participant and, behind them, the
+    individual lines of at most ``trajectory_sample`` participants per arm, drawn at random
+    with ``seed`` when an arm has more.
+    """
+
+    formats: tuple[FigureFormat, ...] = ("png",)
+    dpi: int = 300
+    trajectory_sample: int = 200
+    seed: int = 1
+
+
+@dataclass(frozen=True)
 class Study:
     id: str
     title: str
@@ -237,6 +253,7 @@ class Study:
     allow_columns: tuple[str, ...] = ()
     #: whether data_dir and instrument files may lie outside the working directory
     allow_external_data: bool = False
+    figures: FigureOptions = field(default_factory=FigureOptions)
 
     @property
     def reference_arm(self) -> Arm:
@@ -385,6 +402,9 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
     if table1.get("variables") is not None:
         table1["variables"] = tuple(table1["variables"])
     flow = dict(raw.get("flow") or {})
+    figures = dict(raw.get("figures") or {})
+    if "formats" in figures:
+        figures["formats"] = tuple(figures["formats"])
     return Study(
         id=study_id,
         title=raw["title"],
@@ -415,6 +435,7 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
         missing_codes=missing_code_list(raw.get("missing_codes")),
         allow_columns=tuple(sorted(set(raw.get("allow_columns") or ()))),
         allow_external_data=bool(raw.get("allow_external_data", False)),
+        figures=FigureOptions(**figures),
     )
 
 

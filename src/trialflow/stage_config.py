@@ -14,8 +14,10 @@ The slices, from :data:`STAGE_KEYS`:
 * ``score``, ``assemble``, ``describe`` read less of the same;
 * ``analyse`` adds the ``analysis`` section (the analysis plan) and ``flow`` (the screening
   counts of ``participant_flow.csv``);
-* ``report`` (tables, figures, report, provenance) reads the whole study, labels, ``table1``
-  and ``tables`` included.
+* ``tables`` reads what readers see (labels, title, ``simulated``, ``table1``, ``tables``) and
+  the analysis options;
+* ``report`` (figures, report, provenance) reads the whole study, the ``figures`` section
+  (formats, resolution, trajectory sample) included.
 
 Labels, the title and the ``simulated`` flag reach only the ``report`` slice; in the others
 an arm or visit label is replaced by its id and the title by the study id, and a section a
@@ -34,7 +36,27 @@ from typing import Any
 from trialflow import instruments
 from trialflow.config import Study, missing_code_list, study_from_mapping
 
-#: top-level study keys each stage reads; ``report`` reads everything
+# what readers see: labels, the title, the analysis options
+_READERS = (
+    "title",
+    "simulated",
+    "design",
+    "data_dir",
+    "arms",
+    "visits",
+    "instruments",
+    "covariates",
+    "missing_codes",
+    "allow_columns",
+    "allow_external_data",
+    "analysis",
+    "table1",
+    "tables",
+    "flow",
+)
+
+#: top-level study keys each stage reads; ``report`` (figures, report, provenance) reads
+#: everything
 STAGE_KEYS: dict[str, tuple[str, ...]] = {
     "validate": (
         "design",
@@ -51,28 +73,13 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
     "assemble": ("design", "arms", "visits", "covariates"),
     "describe": ("design", "arms", "visits"),
     "analyse": ("design", "arms", "visits", "covariates", "analysis", "flow"),
-    "report": (
-        "title",
-        "simulated",
-        "design",
-        "data_dir",
-        "arms",
-        "visits",
-        "instruments",
-        "covariates",
-        "missing_codes",
-        "allow_columns",
-        "allow_external_data",
-        "analysis",
-        "table1",
-        "tables",
-        "flow",
-    ),
+    "tables": _READERS,
+    "report": (*_READERS, "figures"),
 }
 STAGES = tuple(STAGE_KEYS)
 
 # Keys whose absence from a slice must not be replaced by a default.
-_GUARDED = ("instruments", "analysis", "data_dir", "table1", "tables", "flow")
+_GUARDED = ("instruments", "analysis", "data_dir", "table1", "tables", "flow", "figures")
 
 
 class MissingSection:
@@ -170,6 +177,12 @@ def resolved_study(study: Study) -> dict[str, Any]:
         "table1": _resolved_table1(study),
         "tables": {"within_arm": study.tables.within_arm},
         "flow": _resolved_flow(study),
+        "figures": {
+            "formats": list(study.figures.formats),
+            "dpi": study.figures.dpi,
+            "trajectory_sample": study.figures.trajectory_sample,
+            "seed": study.figures.seed,
+        },
     }
 
 
@@ -276,7 +289,7 @@ def study_slice(study: Study, stage: str) -> dict[str, Any]:
         raise ValueError(f"unknown stage {stage!r}; known stages: {', '.join(STAGES)}") from None
     full = resolved_study(study)
     part = {key: full[key] for key in keys}
-    if "title" not in keys:  # labels are for readers: only the report stage gets them
+    if "title" not in keys:  # labels are for readers: only the reader stages get them
         part["arms"] = [{"id": arm["id"]} for arm in part["arms"]]
         part["visits"] = [
             {key: v[key] for key in ("id", "week", "role")} for v in part.get("visits", [])
