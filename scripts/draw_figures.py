@@ -1,4 +1,5 @@
-"""Snakemake adapter: every figure of a study (PNG at 300 dpi and SVG) and their manifest."""
+"""Snakemake adapter: every figure of a study and their manifest, outcome families drawn in
+parallel by the job's threads."""
 
 from pathlib import Path
 
@@ -10,5 +11,7 @@ with logged(snakemake.log[0]) as log:
         snakemake.input, ["analysis", "outcomes", "participants", "results", "participant_flow"]
     )
     outdir = Path(snakemake.output.manifest).parent
-    written = write_study_figures(study_of(snakemake), outdir=outdir, **inputs)
-    log.info("wrote %d figure files", len(written))
+    written = write_study_figures(
+        study_of(snakemake), outdir=outdir, processes=snakemake.threads, **inputs
+    )
+    log.info("wrote %d figure files with %d processes", len(written), snakemake.threads)

@@ -15,6 +15,8 @@ from trialflow.config import (
     BetweenTest,
     CovariateType,
     Design,
+    FigureFormat,
+    FigureOptions,
     IceStrategy,
     MultiplicityFamily,
     MultiplicityMethod,
@@ -29,6 +31,7 @@ from trialflow.config import (
     studies_from_config,
     study_outcome_ids,
 )
+from trialflow.figures import FIGURE_FORMATS
 from trialflow.instruments import TYPES
 from trialflow.stats.between import BETWEEN_TESTS
 from trialflow.stats.confirmatory import PLANNED_METHODS
@@ -169,10 +172,15 @@ def test_schema_enums_equal_the_code_registries():
             study["table1"]["properties"]["summary"]["additionalProperties"]["enum"],
             SUMMARIES,
         ),
+        "figure formats": (
+            schema["figures"]["properties"]["formats"]["items"]["enum"],
+            get_args(FigureFormat),
+        ),
     }
     for name, (in_schema, in_code) in pairs.items():
         assert list(in_schema) == list(in_code), name
     literals = {
+        FigureFormat: FIGURE_FORMATS,
         TestSelection: TEST_SELECTIONS,
         MultiplicityMethod: METHODS,
         MultiplicityFamily: FAMILIES,
@@ -214,6 +222,11 @@ def test_schema_defaults_equal_the_dataclass_defaults():
     assert mmrm["tolerance"]["default"] == options.mmrm.tolerance == SAS_CONVH
     assert multiplicity["method"]["default"] == options.multiplicity.method
     assert multiplicity["family"]["default"] == options.multiplicity.family
+    figures, figure_options = schema["figures"]["properties"], FigureOptions()
+    assert tuple(figures["formats"]["default"]) == figure_options.formats
+    assert figures["dpi"]["default"] == figure_options.dpi
+    assert figures["trajectory_sample"]["default"] == figure_options.trajectory_sample
+    assert figures["seed"]["default"] == figure_options.seed
     # and a study built from a config that leaves them out has exactly these defaults
     minimal = {
         "title": "t",

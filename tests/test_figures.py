@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 from helpers.report_inputs import parallel_inputs, single_arm_inputs
 from PIL import Image
+from scipy import stats
 
 from trialflow import figures as G
-from trialflow.config import PlannedAnalysis
+from trialflow.config import FigureOptions, PlannedAnalysis
+from trialflow.stats import mean_ci
 from trialflow.stats.flow import participant_flow
 from trialflow.tables import format_p
 
@@ -35,12 +38,93 @@ def test_trajectory_figure_draws_arm_means():
         .mean()
     )
     np.testing.assert_allclose(means[1].get_ydata(), expected.to_numpy())
-    faint = [line for line in ax.get_lines() if line.get_alpha() == pytest.approx(0.18)]
-    assert len(faint) == a["participant_id"].nunique()  # one trajectory per participant
+    # one faint line per participant, one collection per arm, each line its weeks in order
+    faint = [c for c in ax.collections if c.get_label() == G.plots.INDIVIDUALS]
+    assert [len(c.get_segments()) for c in faint] == [8, 8]
+    assert faint[0].get_alpha() == pytest.approx(0.18)
+    person = a[(a["participant_id"] == "CON01") & (a["outcome"] == "back_peak_torque")]
+    person = person.dropna(subset=["value"]).sort_values("week")
+    np.testing.assert_allclose(faint[0].get_segments()[0], person[["week", "value"]].to_numpy())
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         "Control (n = 8)",
         "Exercise (n = 8)",
+        "Individual participants",
     ]
+
+
+def _big_trial(n_per_arm: int, seed: int = 3) -> pd.DataFrame:
+    """Long data of a two-arm trial, three visits, 10% of values missing."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for arm, shift in (("control", 0.0), ("exercise", 2.0)):
+        ids = [f"{arm[:1]}{i:06d}" for i in range(n_per_arm)]
+        base = rng.normal(50, 10, n_per_arm)
+        for visit, week in (("baseline", 0.0), ("week4", 4.0), ("week8", 8.0)):
+            value = base + shift * week / 8 + rng.normal(0, 3, n_per_arm)
+            value[rng.random(n_per_arm) < 0.1] = np.nan
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "participant_id": ids,
+                        "arm": arm,
+                        "visit": visit,
+                        "week": week,
+                        "outcome": "x",
+                        "value": value,
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_trajectory_figure_samples_lines_but_summarises_everyone():
+    data = _big_trial(5000)
+    fig = G.trajectory_figure(data, "x", "X", ["control", "exercise"], sample=200, seed=5)
+    ax = fig.axes[0]
+    faint = [c for c in ax.collections if c.get_label() == G.plots.INDIVIDUALS]
+    assert [len(c.get_segments()) for c in faint] == [200, 200]
+    assert faint[0].get_alpha() == pytest.approx(0.03)  # 400 lines: the faintest
+    # the sample: distinct participants of the arm, the same for the same seed
+    again = G.trajectory_figure(data, "x", "X", ["control", "exercise"], sample=200, seed=5)
+    other = G.trajectory_figure(data, "x", "X", ["control", "exercise"], sample=200, seed=6)
+
+    def first_points(figure):
+        lines = figure.axes[0].collections
+        lines = [c for c in lines if c.get_label() == G.plots.INDIVIDUALS]
+        return np.array([seg[0] for seg in lines[0].get_segments()])
+
+    np.testing.assert_array_equal(first_points(fig), first_points(again))
+    assert not np.array_equal(first_points(fig), first_points(other))
+    # mean and interval from all 5,000 participants of the arm at each week
+    means = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    control = data[data["arm"] == "control"]
+    expected = [mean_ci(g["value"]) for _, g in control.groupby("week")]
+    np.testing.assert_allclose(means[0].get_ydata(), [e[0] for e in expected])
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    n0 = int(control.loc[control["week"] == 0, "value"].notna().sum())
+    assert texts[0] == f"control (n = {n0})"
+    assert texts[-1] == "Individuals: random 200\nper arm"
+
+
+def test_trajectory_lines_are_a_seeded_sample_of_the_arm():
+    data = _big_trial(1000)
+    lines = G.data.trajectory_lines(data, ["control", "exercise"], 50, seed=9)
+    segments, total = lines["control"]
+    control = data[(data["arm"] == "control") & data["value"].notna()]
+    assert total == control["participant_id"].nunique()
+    assert len(segments) == 50
+    # each line is one participant's values, weeks increasing
+    by_person = {
+        pid: g.sort_values("week")[["week", "value"]].to_numpy()
+        for pid, g in control.groupby("participant_id")
+    }
+    for segment in segments:
+        assert any(
+            len(v) == len(segment) and np.array_equal(v, segment) for v in by_person.values()
+        )
+    rng = np.random.default_rng([9, 0])
+    chosen = np.sort(rng.choice(np.sort(control["participant_id"].unique()), 50, replace=False))
+    np.testing.assert_array_equal(segments[0], by_person[chosen[0]])
 
 
 def test_standardised_effects_are_the_model_rows_effect_sizes():
@@ -117,10 +201,19 @@ def test_qq_cells_are_the_distributions_that_chose_tests():
         {"control": "Control", "exercise": "Exercise"},
         {"week8": "Week 8", "baseline": "Baseline"},
     )
-    title = fig.axes[0].get_title()
-    assert title.startswith("Control: Week 8 − Baseline")
-    assert f"Shapiro-Wilk {format_p(cells[0]['shapiro_p'], prefix=True)}" in title
-    assert cells[0]["test"] in title
+    # one panel, one labelled series per cell, in cell order
+    assert len(fig.axes) == 1
+    series = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert len(series) == len(cells) == 6
+    assert series[0].startswith("Control: change Week 8 − Baseline\n")
+    n, text = len(cells[0]["values"]), series[0].replace("\n", " ")
+    assert f"n = {n}, Shapiro-Wilk {format_p(cells[0]['shapiro_p'], prefix=True)}" in text
+    assert text.endswith(f"→ {cells[0]['test']}")
+    # each series: the cell's values standardised against normal quantiles
+    points = fig.axes[0].collections[0].get_offsets()
+    change = np.sort(cells[0]["values"])
+    np.testing.assert_allclose(points[:, 1], (change - change.mean()) / change.std(ddof=1))
+    np.testing.assert_allclose(points[:, 0], stats.probplot(change)[0][0])
     # values cells: the raw values at the visit, feeding the between-arm test on values
     week8 = cells[3]
     np.testing.assert_allclose(np.sort(week8["values"]), np.sort(wide["week8"].dropna()))
@@ -131,9 +224,12 @@ def test_qq_cells_are_the_distributions_that_chose_tests():
         & (res["contrast"] == "exercise - control")
     ]
     assert week8["test"] in {"Welch t-test", "Mann-Whitney U test"} and len(welch_or_mw) == 2
-    # one row of panels per arm and kind: 4 rows x 2 columns, two panels unused
-    assert [ax.get_visible() for ax in fig.axes].count(True) == 6
-    assert fig.axes[4].get_title().startswith("Control: Baseline values")
+    assert [v.replace("\n", " ").split(" n = ")[0] for v in series[2:]] == [
+        "Control: values at Baseline",
+        "Control: values at Week 8",
+        "Exercise: values at Baseline",
+        "Exercise: values at Week 8",
+    ]
 
 
 def test_qq_values_cells_single_arm_feed_the_test_across_visits():
@@ -177,9 +273,15 @@ def test_consort_figure_is_drawn_from_participant_flow():
     assert again == texts
 
 
-def _write(inp, outdir):
+def _write(inp, outdir, processes=1):
     return G.write_study_figures(
-        inp["study"], inp["analysis"], inp["outcomes"], inp["participants"], inp["results"], outdir
+        inp["study"],
+        inp["analysis"],
+        inp["outcomes"],
+        inp["participants"],
+        inp["results"],
+        outdir,
+        processes=processes,
     )
 
 
@@ -190,28 +292,68 @@ def test_write_study_figures_files_and_manifest(tmp_path, make):
     inp = make()
     paths = _write(inp, tmp_path)
     manifest = pd.read_csv(tmp_path / G.MANIFEST, keep_default_na=False)
-    expected = [f"{stem}.{ext}" for stem in manifest["stem"] for ext in G.FIGURE_FORMATS] + [
-        G.MANIFEST
-    ]
+    expected = [f"{stem}.png" for stem in manifest["stem"]] + [G.MANIFEST]
     assert [p.relative_to(tmp_path).as_posix() for p in paths] == expected
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.*"))
+    assert written == sorted(expected)  # PNG only unless SVG is asked for
     assert manifest["kind"].tolist()[:2] == ["consort", "forest"]
+    assert manifest["stem"].tolist()[:2] == ["consort/consort", "forest/forest"]
     assert set(manifest.loc[manifest["kind"] == "trajectory", "outcome"]) == {
         "back_peak_torque",
         "tug_time",
     }
     png = Image.open(tmp_path / "trajectory" / "tug_time.png")
     assert png.info["dpi"] == pytest.approx((300, 300), abs=0.01)
-    assert png.size == (1800, 1200)  # 6 x 4 inches at 300 dpi
+    assert png.size == (1500, 1020)  # 5 x 3.4 inches at 300 dpi
     assert "Software" not in png.info
-    svg = (tmp_path / "forest.svg").read_text()
+    caption = manifest.loc[manifest["kind"] == "trajectory", "caption"].iloc[0]
+    assert "a random sample of 200 per arm, seed 1" in caption
+
+
+def test_svg_and_resolution_when_asked(tmp_path):
+    inp = parallel_inputs()
+    options = FigureOptions(formats=("png", "svg"), dpi=100)
+    inp["study"] = replace(inp["study"], figures=options)
+    paths = _write(inp, tmp_path)
+    manifest = pd.read_csv(tmp_path / G.MANIFEST, keep_default_na=False)
+    expected = [f"{stem}.{ext}" for stem in manifest["stem"] for ext in ("png", "svg")]
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [*expected, G.MANIFEST]
+    png = Image.open(tmp_path / "trajectory" / "tug_time.png")
+    assert png.size == (500, 340)  # 5 x 3.4 inches at 100 dpi
+    svg = (tmp_path / "forest" / "forest.svg").read_text()
     assert "<dc:date>" not in svg and "tmp" not in svg
 
 
-def test_figures_are_byte_identical_on_rerun(tmp_path):
-    first = _write(parallel_inputs(), tmp_path / "a")
-    second = _write(parallel_inputs(), tmp_path / "b")
-    for a, b in zip(first, second, strict=True):
-        assert a.read_bytes() == b.read_bytes(), a.name
+def test_figures_are_byte_identical_on_rerun_and_in_parallel(tmp_path):
+    inp = parallel_inputs()
+    inp["study"] = replace(inp["study"], figures=FigureOptions(formats=("png", "svg")))
+    first = _write(inp, tmp_path / "a")
+    second = _write(inp, tmp_path / "b")
+    pooled = _write(inp, tmp_path / "c", processes=3)
+    for a, b, c in zip(first, second, pooled, strict=True):
+        assert a.read_bytes() == b.read_bytes() == c.read_bytes(), a.name
+
+
+def test_tasks_are_outcome_families_largest_first():
+    inp = single_arm_inputs()
+    outcomes = pd.DataFrame(
+        {"outcome": ["a_x", "b_x", "b_y", "tug_time"], "instrument": ["a", "b", "b", "tug"]}
+    )
+    records = [
+        G.FigureRecord(kind, outcome, f"{kind}/{outcome}", "", "")
+        for outcome in outcomes["outcome"]
+        for kind in ("trajectory", "change")
+    ]
+    records.insert(0, G.FigureRecord("consort", "", "consort/consort", "", ""))
+    tasks = G.render.figure_tasks(records, outcomes)
+    assert [t.name for t in tasks] == ["b", "a", "tug", "consort"]
+    assert [r.stem for r in tasks[0].records] == [
+        "trajectory/b_x",
+        "change/b_x",
+        "trajectory/b_y",
+        "change/b_y",
+    ]
+    assert inp["study"].figures == FigureOptions()
 
 
 def test_strip_offsets_spread_ties_evenly():
@@ -240,4 +382,15 @@ def test_qq_figure_thins_large_samples_but_keeps_the_extremes():
     fig = G.qq_figure([cell], "X")
     points = fig.axes[0].collections[0].get_offsets()
     assert len(points) == G.QQ_MAX_POINTS
-    assert points[0][1] == values.min() and points[-1][1] == values.max()
+    z = (values - values.mean()) / values.std(ddof=1)
+    assert points[0][1] == z.min() and points[-1][1] == z.max()
+    theory = stats.probplot(values)[0][0]
+    assert points[0][0] == theory[0] and points[-1][0] == theory[-1]
+    # one arm: the label does not repeat it
+    assert fig.axes[0].get_legend().get_texts()[0].get_text() == "change w1 − w0\nn = 500"
+
+
+def test_qq_series_without_spread_draws_nothing():
+    for values in ([3.0], [2.0, 2.0, 2.0]):
+        theory, standardised = G.qq_series(values)
+        assert len(theory) == len(standardised) == 0

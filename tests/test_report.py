@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -16,7 +17,7 @@ from helpers.report_inputs import (
 
 from trialflow import figures as G
 from trialflow import report as R
-from trialflow.config import Estimand, IntercurrentEvent, PlannedAnalysis
+from trialflow.config import Estimand, FigureOptions, IntercurrentEvent, PlannedAnalysis
 
 VERSIONS = {"python": "3.11.7", "trialflow": "0.1.0", "pandas": "3.1.1"}
 
@@ -52,9 +53,9 @@ def test_report_is_self_contained_and_complete(tmp_path):
     inp = parallel_inputs()
     text = make_report(tmp_path, inp).read_text()
     manifest = pd.read_csv(tmp_path / "figures" / G.MANIFEST, keep_default_na=False)
-    # every figure but the inline flow diagram is an embedded SVG data URI
-    assert text.count('src="data:image/svg+xml;base64,') == (manifest["kind"] != "consort").sum()
-    assert text.count("<svg") == 1 and "<?xml" not in text
+    # every figure is an embedded PNG data URI (the default writes PNG only)
+    assert text.count('src="data:image/png;base64,') == len(manifest)
+    assert "<svg" not in text and "image/svg" not in text
     # nothing is fetched from outside the file
     assert not re.search(r'(src|href)="(?!data:|#)', text)
     for table in ("table1_baseline", "table2_outcomes_by_visit", "table3_tests"):
@@ -182,6 +183,17 @@ def test_single_arm_report(tmp_path):
     assert "whether it persisted at Week 24" in text
 
 
+def test_report_embeds_svg_when_only_svg_is_written(tmp_path):
+    inp = parallel_inputs()
+    inp["study"] = replace(inp["study"], figures=FigureOptions(formats=("svg",)))
+    text = make_report(tmp_path, inp).read_text()
+    manifest = pd.read_csv(tmp_path / "figures" / G.MANIFEST, keep_default_na=False)
+    # every figure but the inline flow diagram is an embedded SVG data URI
+    assert text.count('src="data:image/svg+xml;base64,') == (manifest["kind"] != "consort").sum()
+    assert text.count("<svg") == 1 and "<?xml" not in text
+    assert "image/png" not in text
+
+
 def test_report_is_byte_identical_and_has_no_timestamps(tmp_path):
     inp = parallel_inputs()
     first = make_report(tmp_path, inp, "a.html").read_bytes()
@@ -189,7 +201,7 @@ def test_report_is_byte_identical_and_has_no_timestamps(tmp_path):
     assert first == second
     text = first.decode()
     visible = re.sub(
-        r"data:image/svg\+xml;base64,[A-Za-z0-9+/=]+|<svg.*?</svg>", "", text, flags=re.S
+        r"data:image/(svg\+xml|png);base64,[A-Za-z0-9+/=]+|<svg.*?</svg>", "", text, flags=re.S
     )
     assert not re.search(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}", visible)
 

@@ -110,7 +110,7 @@ def test_images_load_and_console_is_clean(report, tmp_path):
     assert len(state["images"]) == expected > 0
     broken = [img["alt"] for img in state["images"] if not (img["complete"] and img["width"] > 0)]
     assert broken == []
-    assert state["svgs"] == 1 and state["svgSizes"][0] > 0  # the inline flow diagram
+    assert state["svgs"] == 0  # every figure, the flow diagram too, is an embedded PNG
     console = [line for line in run.stderr.splitlines() if "CONSOLE" in line]
     assert any(MARKER in line for line in console), "console capture did not work"
     assert [line for line in console if MARKER not in line] == []

@@ -17,6 +17,8 @@ INGEST = {"validate", "score", "assemble", "descriptives", "export"}
 READERS = {"figures", "tables", "within_arm_table", "report", "provenance"}
 ANALYSIS = {"analyse"} | READERS
 LABELLED = READERS | {"export"}  # the exported dataset carries arm and visit labels
+# the tables quote the config hash: a figures edit changes it too
+FIGURES = READERS
 EVERYTHING = INGEST | ANALYSIS
 
 
@@ -101,6 +103,9 @@ EDITS = {
     "visit label": (lambda s: s["visits"][1].update(label="Week eight"), LABELLED),
     "title": (lambda s: s.update(title="A tiny trial"), READERS),
     "simulated flag": (lambda s: s.update(simulated=True), READERS),
+    # how figures are drawn: figures, and the report and provenance that read them
+    "figure formats": (lambda s: _set(("figures", "formats"))(s, ["png", "svg"]), FIGURES),
+    "trajectory sample": (lambda s: _set(("figures", "trajectory_sample"))(s, 5), FIGURES),
     # what the raw files must hold: from validate on
     "instrument option": (
         lambda s: s["instruments"]["grip"]["measures"]["grip_kg"].update(max=90),
@@ -159,6 +164,7 @@ EDITS = {
             allow_external_data=False,
             roster={},
             csv={"encoding": "utf-8", "delimiter": ",", "decimal": "."},
+            figures={"formats": ["png"], "dpi": 300, "trajectory_sample": 200, "seed": 1},
         ),
         set(),
     ),

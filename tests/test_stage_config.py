@@ -73,6 +73,15 @@ def test_a_stage_study_keeps_what_the_stage_reads(spine):
     assert resolved_study(report) == resolved_study(spine)
 
 
+def test_only_the_report_stage_sees_the_figure_options(spine):
+    assert [stage for stage, keys in STAGE_KEYS.items() if "figures" in keys] == ["report"]
+    report = study_from_params(stage_params(spine, "report"))
+    assert report.figures.formats == ("png",) and report.figures.trajectory_sample == 200
+    analyse = study_from_params(stage_params(spine, "analyse"))
+    with pytest.raises(AttributeError, match="figures.*not part of this job's params"):
+        _ = analyse.figures.formats
+
+
 def test_reading_an_unsliced_section_fails_loudly(spine):
     score = study_from_params(stage_params(spine, "score"))
     assert isinstance(score.analysis, MissingSection)

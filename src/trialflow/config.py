@@ -36,6 +36,7 @@ Table1Summary = Literal["mean_sd", "median_iqr", "n_pct"]
 REPLACED_KEYS = {"mmrm_covariance": "mmrm.covariance"}
 #: how an instrument's file is laid out (trialflow.layouts reshapes wide and REDCap to long)
 Layout = Literal["long", "wide", "redcap"]
+FigureFormat = Literal["png", "svg"]
 
 #: Columns of the analysis data that trialflow makes itself: no covariate may take a name.
 RESERVED_COLUMNS = ("participant_id", "arm", "visit", "week", "outcome", "value", "baseline")
@@ -254,6 +255,21 @@ class FlowOptions:
 
 
 @dataclass(frozen=True)
+class FigureOptions:
+    """How figures are written: file formats, PNG resolution, and the trajectory sample.
+
+    Trajectory plots draw the mean and CI from every participant and, behind them, the
+    individual lines of at most ``trajectory_sample`` participants per arm, drawn at random
+    with ``seed`` when an arm has more.
+    """
+
+    formats: tuple[FigureFormat, ...] = ("png",)
+    dpi: int = 300
+    trajectory_sample: int = 200
+    seed: int = 1
+
+
+@dataclass(frozen=True)
 class Study:
     id: str
     title: str
@@ -280,6 +296,7 @@ class Study:
     roster: RosterSpec = field(default_factory=RosterSpec)
     #: encoding, delimiter and decimal mark of the study's CSV files
     csv: CsvDialect = field(default_factory=CsvDialect)
+    figures: FigureOptions = field(default_factory=FigureOptions)
 
     @property
     def reference_arm(self) -> Arm:
@@ -428,6 +445,9 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
     if table1.get("variables") is not None:
         table1["variables"] = tuple(table1["variables"])
     flow = dict(raw.get("flow") or {})
+    figures = dict(raw.get("figures") or {})
+    if "formats" in figures:
+        figures["formats"] = tuple(figures["formats"])
     return Study(
         id=study_id,
         title=raw["title"],
@@ -454,6 +474,7 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
         allow_external_data=bool(raw.get("allow_external_data", False)),
         roster=RosterSpec(**(raw.get("roster") or {})),
         csv=CsvDialect(**(raw.get("csv") or {})),
+        figures=FigureOptions(**figures),
     )
 
 

@@ -1,10 +1,10 @@
 """The self-contained HTML report of a study (``results/<study>/report.html``).
 
-One file with everything embedded: figures as base64 ``data:`` URIs of their SVGs (the flow
-diagram inline as ``<svg>``), the tables as HTML, a methods section generated from the study
-configuration (the analysis plan) and the results (:mod:`trialflow.methods`), the
-data-quality and scoring summaries, and the software versions. No timestamps or absolute
-paths, so identical inputs give identical bytes.
+One file with everything embedded: figures as base64 ``data:`` URIs of their PNGs (of their
+SVGs when only SVG was written, the flow diagram then inline as ``<svg>``), the tables as HTML,
+a methods section generated from the study configuration (the analysis plan) and the results
+(:mod:`trialflow.methods`), the data-quality and scoring summaries, and the software versions.
+No timestamps or absolute paths, so identical inputs give identical bytes.
 """
 
 from __future__ import annotations
@@ -102,22 +102,29 @@ def load_figures(figures_dir: str | Path) -> list[dict]:
     Parameters
     ----------
     figures_dir : path-like
-        Directory holding ``figures.csv`` and the ``<stem>.svg`` files.
+        Directory holding ``figures.csv`` and the ``<stem>.png`` (or ``<stem>.svg``) files.
 
     Returns
     -------
     list of dict
-        Manifest rows (``kind, outcome, stem, title, caption``) plus ``data_uri`` (base64 SVG)
-        and ``inline_svg`` (markup for embedding directly).
+        Manifest rows (``kind, outcome, stem, title, caption``) plus ``format`` (``png``
+        when the PNG exists, else ``svg``), ``data_uri`` (base64) and, for SVG,
+        ``inline_svg`` (markup for embedding directly; empty for PNG).
     """
     figures_dir = Path(figures_dir)
     manifest = pd.read_csv(figures_dir / MANIFEST, dtype=str, keep_default_na=False)
     figures = []
     for row in manifest.to_dict("records"):
-        svg = (figures_dir / f"{row['stem']}.svg").read_text(encoding="utf-8")
-        encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-        row["data_uri"] = f"data:image/svg+xml;base64,{encoded}"
-        row["inline_svg"] = Markup(_inline_svg(svg))
+        png = figures_dir / f"{row['stem']}.png"
+        if png.exists():
+            encoded = base64.b64encode(png.read_bytes()).decode("ascii")
+            row.update(format="png", data_uri=f"data:image/png;base64,{encoded}")
+            row["inline_svg"] = Markup("")
+        else:
+            svg = (figures_dir / f"{row['stem']}.svg").read_text(encoding="utf-8")
+            encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+            row.update(format="svg", data_uri=f"data:image/svg+xml;base64,{encoded}")
+            row["inline_svg"] = Markup(_inline_svg(svg))
         figures.append(row)
     return figures
 

@@ -15,8 +15,9 @@ The slices, from :data:`STAGE_KEYS`:
 * ``analyse`` adds the ``analysis`` section (the analysis plan) and ``flow`` (the screening
   counts of ``participant_flow.csv``);
 * ``export`` (the analysis dataset for reviewers) reads the arms and visits with labels;
-* ``report`` (tables, figures, report, provenance) reads the whole study, labels, ``table1``
-  and ``tables`` included.
+* ``report`` (tables, figures, report, provenance) reads the whole study, the ``figures``
+  section (formats, resolution, trajectory sample) included: the tables' footnote quotes the
+  SHA-256 of the whole resolved config, so every config edit reaches them.
 
 Labels reach only the ``report`` and ``export`` slices, the title and the ``simulated`` flag
 only the ``report`` slice; in the others
@@ -36,7 +37,29 @@ from typing import Any
 from trialflow import instruments
 from trialflow.config import Study, missing_code_list, study_from_mapping
 
-#: top-level study keys each stage reads; ``report`` reads everything
+# what readers see: labels, the title, the analysis options
+_READERS = (
+    "title",
+    "simulated",
+    "design",
+    "data_dir",
+    "arms",
+    "visits",
+    "instruments",
+    "covariates",
+    "missing_codes",
+    "allow_columns",
+    "allow_external_data",
+    "roster",
+    "csv",
+    "analysis",
+    "table1",
+    "tables",
+    "flow",
+)
+
+#: top-level study keys each stage reads; ``report`` (figures, report, provenance) reads
+#: everything
 STAGE_KEYS: dict[str, tuple[str, ...]] = {
     "validate": (
         "design",
@@ -56,32 +79,15 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
     "describe": ("design", "arms", "visits"),
     "analyse": ("design", "arms", "visits", "covariates", "analysis", "flow"),
     "export": ("design", "arms", "visits"),
-    "report": (
-        "title",
-        "simulated",
-        "design",
-        "data_dir",
-        "arms",
-        "visits",
-        "instruments",
-        "covariates",
-        "missing_codes",
-        "allow_columns",
-        "allow_external_data",
-        "roster",
-        "csv",
-        "analysis",
-        "table1",
-        "tables",
-        "flow",
-    ),
+    # tables too: their footnote quotes the SHA-256 of the whole resolved config
+    "report": (*_READERS, "figures"),
 }
 STAGES = tuple(STAGE_KEYS)
 #: stages that read arm and visit labels
 LABELLED_STAGES = ("report", "export")
 
 # Keys whose absence from a slice must not be replaced by a default.
-_GUARDED = ("instruments", "analysis", "data_dir", "table1", "tables", "flow")
+_GUARDED = ("instruments", "analysis", "data_dir", "table1", "tables", "flow", "figures")
 
 
 class MissingSection:
@@ -181,6 +187,12 @@ def resolved_study(study: Study) -> dict[str, Any]:
         "table1": _resolved_table1(study),
         "tables": {"within_arm": study.tables.within_arm},
         "flow": _resolved_flow(study),
+        "figures": {
+            "formats": list(study.figures.formats),
+            "dpi": study.figures.dpi,
+            "trajectory_sample": study.figures.trajectory_sample,
+            "seed": study.figures.seed,
+        },
     }
 
 

@@ -6,6 +6,8 @@ rule descriptives:
         descriptives="results/{study}/tables/descriptives.csv",
     log:
         "logs/{study}/descriptives.log",
+    benchmark:
+        "logs/{study}/descriptives.benchmark.tsv"
     conda:
         ENV
     threads: 1
@@ -29,6 +31,8 @@ rule analyse:
         participant_flow="results/{study}/tables/participant_flow.csv",
     log:
         "logs/{study}/analyse.log",
+    benchmark:
+        "logs/{study}/analyse.benchmark.tsv"
     conda:
         ENV
     threads: 1

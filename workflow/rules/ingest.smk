@@ -6,6 +6,8 @@ rule validate:
         quality="results/{study}/tables/data_quality.csv",
     log:
         "logs/{study}/validate.log",
+    benchmark:
+        "logs/{study}/validate.benchmark.tsv"
     conda:
         ENV
     threads: 1
@@ -28,6 +30,8 @@ rule score:
         summary="results/{study}/tables/scoring_summary.csv",
     log:
         "logs/{study}/score.log",
+    benchmark:
+        "logs/{study}/score.benchmark.tsv"
     conda:
         ENV
     threads: 1
@@ -49,6 +53,8 @@ rule assemble:
         analysis="data/processed/{study}/analysis.parquet",
     log:
         "logs/{study}/assemble.log",
+    benchmark:
+        "logs/{study}/assemble.benchmark.tsv"
     conda:
         ENV
     threads: 1

@@ -6,20 +6,22 @@ rule figures:
         results=rules.analyse.output.results,
         participant_flow=rules.analyse.output.participant_flow,
     output:
+        # one directory per kind of figure, each with its report caption; every figure is
+        # <name>.png, and <name>.svg too when figures.formats asks for it
         consort=report(
-            "results/{study}/figures/consort.png",
+            directory("results/{study}/figures/consort"),
+            patterns=["{name}.png"],
             caption="../report/consort.rst",
             category="{study}",
             subcategory="Participant flow",
         ),
-        consort_svg="results/{study}/figures/consort.svg",
         forest=report(
-            "results/{study}/figures/forest.png",
+            directory("results/{study}/figures/forest"),
+            patterns=["{name}.png"],
             caption="../report/forest.rst",
             category="{study}",
             subcategory="Standardised effects",
         ),
-        forest_svg="results/{study}/figures/forest.svg",
         trajectory=report(
             directory("results/{study}/figures/trajectory"),
             patterns=["{name}.png"],
@@ -44,9 +46,13 @@ rule figures:
         manifest="results/{study}/figures/figures.csv",
     log:
         "logs/{study}/figures.log",
+    benchmark:
+        "logs/{study}/figures.benchmark.tsv"
     conda:
         ENV
-    threads: 1
+    # worker processes drawing outcome families side by side; locally Snakemake lowers it to
+    # --cores, on a cluster it is the CPUs the job asks for (2 fit the smallest node we test)
+    threads: 2
     resources:
         mem_mb=mem_mb("figures"),
         runtime=runtime_min("figures"),
@@ -89,6 +95,8 @@ rule tables:
         ),
     log:
         "logs/{study}/tables.log",
+    benchmark:
+        "logs/{study}/tables.benchmark.tsv"
     conda:
         ENV
     threads: 1
@@ -148,6 +156,15 @@ rule report:
         data_quality=rules.validate.output.quality,
         scoring_summary=rules.score.output.summary,
         figures=rules.figures.output.manifest,
+        # the figures it embeds, so that a redrawn figure under an unchanged manifest
+        # reruns the report
+        figure_files=[
+            rules.figures.output.consort,
+            rules.figures.output.forest,
+            rules.figures.output.trajectory,
+            rules.figures.output.change,
+            rules.figures.output.qq,
+        ],
     output:
         report=report(
             "results/{study}/report.html",
@@ -157,6 +174,8 @@ rule report:
         ),
     log:
         "logs/{study}/report.log",
+    benchmark:
+        "logs/{study}/report.benchmark.tsv"
     conda:
         ENV
     threads: 1
@@ -186,6 +205,8 @@ rule provenance:
         manifest="results/{study}/provenance.json",
     log:
         "logs/{study}/provenance.log",
+    benchmark:
+        "logs/{study}/provenance.benchmark.tsv"
     conda:
         ENV
     threads: 1

@@ -20,8 +20,20 @@ from trialflow.stats.contract import (
     split_within_contrast,
     within_contrast,
 )
+from trialflow.stats.descriptives import mean_ci
 
-__all__ = ["EFFECT_COLUMNS", "changes", "qq_cells", "standardised_effects"]
+__all__ = [
+    "EFFECT_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "changes",
+    "outcome_wide",
+    "qq_cells",
+    "standardised_effects",
+    "trajectory_lines",
+    "trajectory_summary",
+]
+
+SUMMARY_COLUMNS = ("arm", "week", "mean", "ci_low", "ci_high", "n")
 
 EFFECT_COLUMNS = (
     "outcome",
@@ -40,13 +52,113 @@ EFFECT_COLUMNS = (
 STANDARDISED = "standardised_difference"
 
 
-def changes(data: pd.DataFrame, arm: str, visit: str, against: str) -> pd.Series:
-    """Each participant's change ``visit - against`` in ``arm`` (one outcome's long rows)."""
-    sub = data[data["arm"] == arm]
-    wide = sub.pivot_table(index="participant_id", columns="visit", values="value", sort=True)
-    if visit not in wide.columns or against not in wide.columns:
+def outcome_wide(data: pd.DataFrame) -> pd.DataFrame:
+    """One outcome's long rows as one row per ``(arm, participant_id)``, one column per visit.
+
+    Sorted by arm and participant id; a visit without any value is left out. Reshaping once
+    per outcome keeps every change a figure draws O(n) however many arms and visits it shows.
+    """
+    return data.pivot_table(
+        index=["arm", "participant_id"], columns="visit", values="value", sort=True
+    )
+
+
+def changes(
+    data: pd.DataFrame,
+    arm: str,
+    visit: str,
+    against: str,
+    wide: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Each participant's change ``visit - against`` in ``arm`` (one outcome's long rows).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One outcome's long rows (``participant_id, arm, visit, value``).
+    arm, visit, against : str
+        The arm, and the visits subtracted (``visit - against``).
+    wide : pandas.DataFrame, optional
+        :func:`outcome_wide` of ``data``, when the caller has it already.
+
+    Returns
+    -------
+    pandas.Series
+        By participant id (sorted); participants missing either visit are left out.
+    """
+    if wide is None:
+        wide = outcome_wide(data) if len(data) else pd.DataFrame()
+    if wide.empty:
         return pd.Series(dtype=float)
-    return (wide[visit] - wide[against]).dropna()
+    arms = wide.index.get_level_values("arm")
+    if arm not in arms or visit not in wide.columns or against not in wide.columns:
+        return pd.Series(dtype=float)
+    sub = wide.xs(arm, level="arm")
+    return (sub[visit] - sub[against]).dropna()
+
+
+def trajectory_summary(data: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
+    """Mean and t-based 95% CI (:func:`~trialflow.stats.mean_ci`) per arm and week, from
+    every participant of one outcome's long rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`SUMMARY_COLUMNS`, arms in ``arms`` order, weeks increasing.
+    """
+    rows = []
+    for (arm, week), values in data.groupby(["arm", "week"], sort=True)["value"]:
+        if arm in arms:
+            rows.append((arm, week, *mean_ci(values.to_numpy(dtype=float))))
+    frame = pd.DataFrame(rows, columns=["arm", "week", "mean", "ci_low", "ci_high", "n"])
+    frame["order"] = frame["arm"].map({a: i for i, a in enumerate(arms)})
+    frame = frame.sort_values(["order", "week"], kind="stable").drop(columns="order")
+    return frame.reset_index(drop=True)
+
+
+def trajectory_lines(
+    data: pd.DataFrame, arms: list[str], sample: int, seed: int
+) -> dict[str, tuple[list[np.ndarray], int]]:
+    """The individual trajectories a figure draws: at most ``sample`` participants per arm.
+
+    Per arm, the participants with at least one value; when there are more than ``sample``,
+    ``sample`` of them drawn without replacement by a NumPy generator seeded with
+    ``(seed, arm position)`` from the sorted ids, so the same data and seed give the same
+    lines on every run and in every process.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One outcome's long rows (``participant_id, arm, week, value``).
+    arms : list of str
+        Arm ids in order.
+    sample : int
+        Lines per arm at most.
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    dict
+        Arm id -> (list of ``(k, 2)`` arrays of ``(week, value)``, one per participant shown,
+        weeks increasing; the number of participants with a value in the arm).
+    """
+    valid = data.loc[np.isfinite(data["value"].to_numpy(dtype=float))]
+    lines = {}
+    for position, arm in enumerate(arms):
+        sub = valid[valid["arm"] == arm]
+        ids = np.sort(sub["participant_id"].unique())
+        total = len(ids)
+        if total > sample:
+            rng = np.random.default_rng([seed, position])
+            chosen = np.sort(rng.choice(ids, size=sample, replace=False))
+            sub = sub[sub["participant_id"].isin(chosen)]
+        sub = sub.sort_values(["participant_id", "week"], kind="stable")
+        xy = sub[["week", "value"]].to_numpy(dtype=float)
+        pid = sub["participant_id"].to_numpy()
+        starts = np.flatnonzero(pid[1:] != pid[:-1]) + 1 if len(pid) else np.array([], int)
+        lines[arm] = ([part for part in np.split(xy, starts) if len(part)], total)
+    return lines
 
 
 def standardised_effects(
@@ -76,7 +188,7 @@ def standardised_effects(
     higher = dict(
         zip(outcomes["outcome"], outcomes["higher_is_better"].astype(bool), strict=False)
     )
-    present = set(analysis["outcome"])
+    present = set(analysis["outcome"].unique())
     rows = []
     for outcome in (o for o in outcomes["outcome"].drop_duplicates() if o in present):
         direction = 1.0 if higher.get(outcome, True) else -1.0
@@ -139,7 +251,11 @@ def _forest_rows(
 
 
 def qq_cells(
-    study: Study, analysis: pd.DataFrame, results: pd.DataFrame, outcome: str
+    study: Study,
+    analysis: pd.DataFrame,
+    results: pd.DataFrame,
+    outcome: str,
+    wide: pd.DataFrame | None = None,
 ) -> list[dict]:
     """The distributions whose normality chose a test, for Q-Q plots.
 
@@ -153,6 +269,8 @@ def qq_cells(
       for them. They decide the between-arm test on values (parallel designs) or the test
       across visits (single-arm designs).
 
+    ``wide`` is :func:`outcome_wide` of the outcome's rows when the caller has it already.
+
     Returns
     -------
     list of dict
@@ -163,11 +281,14 @@ def qq_cells(
     res = ReportedResults(results, study)
     mine = res.rows(outcome=outcome)
     shapiro = mine[mine["analysis"] == "shapiro_wilk"]
+    shapiro_p = _shapiro_lookup(shapiro)
     data = analysis[analysis["outcome"] == outcome]
+    if wide is None:
+        wide = outcome_wide(data) if len(data) else pd.DataFrame()
     cells = []
     for arm, visit, contrast in _change_cells(study, mine):
         later, earlier = split_within_contrast(contrast)
-        values = changes(data, arm, later, earlier)
+        values = changes(data, arm, later, earlier, wide)
         if len(values):
             cells.append(
                 {
@@ -176,10 +297,10 @@ def qq_cells(
                     "contrast": contrast,
                     "values": values.to_numpy(dtype=float),
                     "test": _test_name(res.within(outcome, later, earlier, arm)),
-                    "shapiro_p": _shapiro_p(shapiro, arm, visit, contrast),
+                    "shapiro_p": shapiro_p.get((arm, visit, contrast), np.nan),
                 }
             )
-    return cells + _value_cells(study, res, shapiro, data, outcome)
+    return cells + _value_cells(study, res, shapiro, shapiro_p, data, outcome)
 
 
 def _change_cells(study: Study, rows: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -205,6 +326,7 @@ def _value_cells(
     study: Study,
     res: ReportedResults,
     shapiro: pd.DataFrame,
+    shapiro_p: dict[tuple[str, str, str], float],
     data: pd.DataFrame,
     outcome: str,
 ) -> list[dict]:
@@ -232,16 +354,19 @@ def _value_cells(
                 "contrast": visit,
                 "values": values.to_numpy(dtype=float),
                 "test": _test_name(test),
-                "shapiro_p": _shapiro_p(shapiro, arm, visit, VALUES_CONTRAST),
+                "shapiro_p": shapiro_p.get((arm, visit, VALUES_CONTRAST), np.nan),
             }
         )
     return cells
 
 
-def _shapiro_p(shapiro: pd.DataFrame, arm: str, visit: str, contrast: str) -> float:
-    hit = shapiro[(shapiro["group"] == arm) & (shapiro["visit"] == visit)]
-    hit = hit[hit["contrast"] == contrast]
-    return float(hit["p_value"].iloc[0]) if len(hit) else np.nan
+def _shapiro_lookup(shapiro: pd.DataFrame) -> dict[tuple[str, str, str], float]:
+    """Shapiro-Wilk p by ``(group, visit, contrast)``, the first row of each cell."""
+    lookup: dict[tuple[str, str, str], float] = {}
+    keys = zip(shapiro["group"], shapiro["visit"], shapiro["contrast"], strict=True)
+    for key, p in zip(keys, shapiro["p_value"], strict=True):
+        lookup.setdefault(key, float(p))
+    return lookup
 
 
 def _test_name(row: pd.Series | None) -> str:

@@ -1,4 +1,4 @@
-"""Drawing the figures: trajectories, change from baseline, forest plot, flow diagram, Q-Q.
+"""Drawing the figures: trajectories, change from baseline, forest plot, flow diagram.
 
 Each function takes tidy data (from :mod:`trialflow.figures.data` or the analysis data) and
 returns a :class:`matplotlib.figure.Figure` drawn in :func:`~trialflow.figures.style.figure_style`.
@@ -15,30 +15,33 @@ from textwrap import wrap
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 
 from trialflow.config import Study
-from trialflow.stats.contract import split_within_contrast
 from trialflow.stats.descriptives import mean_ci
-from trialflow.stats.normality import qq_points
-from trialflow.tables.format import format_p
 
-from .data import changes
+from .data import changes, outcome_wide, trajectory_lines, trajectory_summary
 from .style import arm_palette, figure_style
 
 __all__ = [
-    "QQ_MAX_POINTS",
+    "INDIVIDUALS",
+    "RASTER_POINTS",
+    "TRAJECTORY_SAMPLE",
     "change_figure",
     "consort_figure",
     "forest_figure",
     "no_data_figure",
-    "qq_figure",
     "strip_offsets",
     "trajectory_figure",
 ]
 
-QQ_MAX_POINTS = 100  # points drawn per Q-Q panel at most
+TRAJECTORY_SAMPLE = 200  # individual lines per arm at most (figures.trajectory_sample)
+INDIVIDUALS = "_individuals"  # label of the faint lines' collections (kept out of the legend)
+TRAJECTORY_SIZE = (5.0, 3.4)  # inches: 1500 x 1020 pixels at 300 dpi
+RASTER_POINTS = 2000  # a strip with more dots is a raster image inside an SVG
 
 
 def _arms(analysis: pd.DataFrame, arm_order: Sequence[str] | None) -> list[str]:
@@ -59,8 +62,15 @@ def trajectory_figure(
     label: str | None = None,
     arm_order: Sequence[str] | None = None,
     arm_labels: Mapping[str, str] | None = None,
+    sample: int = TRAJECTORY_SAMPLE,
+    seed: int = 1,
 ) -> Figure:
     """Mean with 95% CI over weeks by arm, individual trajectories faint behind.
+
+    The means and intervals use every participant; the faint lines are at most ``sample``
+    participants per arm (a seeded random sample, :func:`trajectory_lines`), drawn as one
+    :class:`~matplotlib.collections.LineCollection` per arm, so the figure costs the same
+    for 100 or 100,000 participants.
 
     Parameters
     ----------
@@ -74,6 +84,10 @@ def trajectory_figure(
         Arm ids in legend order (reference first); defaults to sorted ids.
     arm_labels : mapping, optional
         Arm id to printed label.
+    sample : int
+        Individual lines per arm at most.
+    seed : int
+        Seed of the sample.
 
     Returns
     -------
@@ -87,25 +101,28 @@ def trajectory_figure(
     span = (max(weeks) - min(weeks)) if len(weeks) > 1 else 1.0
     # arms are nudged sideways so their intervals do not hide each other
     offsets = {a: (i - (len(arms) - 1) / 2) * span * 0.015 for i, a in enumerate(arms)}
-    # many participants: fainter lines so the means stay readable
-    faint = float(np.clip(10 / max(1, data["participant_id"].nunique()), 0.03, 0.18))
+    summary = trajectory_summary(data, arms)
+    lines = trajectory_lines(data, arms, sample, seed)
+    # many lines: fainter, so the means stay readable
+    faint = float(np.clip(10 / max(1, sum(len(v[0]) for v in lines.values())), 0.03, 0.18))
     with figure_style():
-        fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+        fig = Figure(figsize=TRAJECTORY_SIZE, layout="constrained")
         ax = fig.add_subplot()
         for arm in arms:
-            sub = data[data["arm"] == arm].sort_values(["participant_id", "week"])
             colour = palette[arm]
-            for _, person in sub.groupby("participant_id", sort=True):
-                person = person.dropna(subset=["value"])
-                ax.plot(person["week"], person["value"], color=colour, alpha=faint, lw=0.6)
-            summary = [mean_ci(g["value"]) + (w,) for w, g in sub.groupby("week", sort=True)]
-            mean = np.array([s[0] for s in summary])
-            low = np.array([s[1] for s in summary])
-            high = np.array([s[2] for s in summary])
-            x = np.array([s[4] for s in summary]) + offsets[arm]
-            n0 = summary[0][3] if summary else 0
+            ax.add_collection(
+                LineCollection(
+                    lines[arm][0],
+                    colors=[colour],
+                    alpha=faint,
+                    linewidths=0.6,
+                    label=INDIVIDUALS,
+                )
+            )
+            s = summary[summary["arm"] == arm]
+            mean, low, high = (s[c].to_numpy(dtype=float) for c in ("mean", "ci_low", "ci_high"))
             ax.errorbar(
-                x,
+                s["week"].to_numpy(dtype=float) + offsets[arm],
                 mean,
                 yerr=[mean - low, high - mean],
                 color=colour,
@@ -113,14 +130,34 @@ def trajectory_figure(
                 marker="o",
                 ms=5,
                 capsize=3,
-                label=f"{arm_labels.get(arm, arm)} (n = {n0})",
+                label=f"{arm_labels.get(arm, arm)} (n = {int(s['n'].iloc[0]) if len(s) else 0})",
             )
+        ax.autoscale_view()
         ax.set_xticks(weeks)
         ax.set_xticklabels([f"{w:g}" for w in weeks])
         ax.set_xlabel("Week")
         ax.set_ylabel("\n".join(wrap(label or outcome, 45)))
-        ax.legend(frameon=False, title="Mean (95% CI)", title_fontsize=8)
+        handles, texts = ax.get_legend_handles_labels()
+        handles.append(Line2D([], [], color="0.5", lw=0.6))
+        texts.append(_individuals_text(lines, sample))
+        # a fixed place: "best" would test every line against the legend box
+        ax.legend(
+            handles,
+            texts,
+            frameon=False,
+            title="Mean (95% CI)",
+            title_fontsize=8,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+        )
     return fig
+
+
+def _individuals_text(lines: Mapping[str, tuple[list, int]], sample: int) -> str:
+    """Legend text for the faint lines: every participant, or the sample drawn."""
+    if all(total <= sample for _, total in lines.values()):
+        return "Individual participants"
+    return "\n".join(wrap(f"Individuals: random {sample} per arm", 24))
 
 
 def strip_offsets(values: Sequence[float], width: float, bins: int = 30) -> np.ndarray:
@@ -169,6 +206,7 @@ def change_figure(
     arm_order: Sequence[str] | None = None,
     arm_labels: Mapping[str, str] | None = None,
     visit_labels: Mapping[str, str] | None = None,
+    wide: pd.DataFrame | None = None,
 ) -> Figure:
     """Change from baseline by arm at each later visit: every participant plus mean (95% CI).
 
@@ -186,6 +224,8 @@ def change_figure(
         As for :func:`trajectory_figure`.
     visit_labels : mapping, optional
         Visit id to printed label; visits are ordered by week.
+    wide : pandas.DataFrame, optional
+        :func:`~trialflow.figures.data.outcome_wide` of the outcome's rows, when at hand.
 
     Returns
     -------
@@ -197,22 +237,33 @@ def change_figure(
     visit_labels = dict(visit_labels or {})
     palette = arm_palette(arms)
     visits = [v for v in _visits_by_week(data) if v != baseline_visit]
+    if wide is None:
+        wide = outcome_wide(data) if len(data) else pd.DataFrame()
     width = 0.8 / max(1, len(arms))
     with figure_style():
         fig = Figure(
-            figsize=(3.2 + 1.4 * len(visits) * max(2, len(arms)) / 2, 4.0), layout="constrained"
+            figsize=(2.6 + 1.2 * len(visits) * max(2, len(arms)) / 2, 3.4), layout="constrained"
         )
         ax = fig.add_subplot()
         ax.axhline(0, color="0.5", lw=0.8, ls="--")
         for j, arm in enumerate(arms):
             for i, visit in enumerate(visits):
-                change = changes(data, arm, visit, baseline_visit).to_numpy()
+                change = changes(data, arm, visit, baseline_visit, wide).to_numpy()
                 centre = i + (j - (len(arms) - 1) / 2) * width
                 # participants on the left of the slot, the summary on the right, so
                 # neither hides the other
                 spread = strip_offsets(change, width * 0.5)
                 dots = centre - width * 0.15 + spread
-                ax.scatter(dots, change, s=10, color=palette[arm], alpha=0.45, lw=0)
+                ax.scatter(
+                    dots,
+                    change,
+                    s=10,
+                    color=palette[arm],
+                    alpha=0.45,
+                    lw=0,
+                    # thousands of dots: one image in an SVG rather than one element each
+                    rasterized=len(change) > RASTER_POINTS,
+                )
                 mean, low, high, n = mean_ci(change)
                 if n:
                     ax.errorbar(
@@ -454,80 +505,6 @@ def _flow_arrow(ax, x0: float, y0: float, x1: float, y1: float) -> None:
         xytext=(x0, y0),
         arrowprops={"arrowstyle": "-|>", "color": "0.2", "lw": 0.8},
     )
-
-
-def qq_figure(
-    cells: Sequence[Mapping],
-    label: str,
-    arm_labels: Mapping[str, str] | None = None,
-    visit_labels: Mapping[str, str] | None = None,
-) -> Figure:
-    """Normal Q-Q plots of the cells from :func:`qq_cells`: one row per arm and kind.
-
-    Parameters
-    ----------
-    cells : sequence of mapping
-        From :func:`qq_cells`.
-    label : str
-        Outcome label for the figure title.
-    arm_labels, visit_labels : mapping, optional
-        Printed names of arms and visits.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    arm_labels = dict(arm_labels or {})
-    visit_labels = dict(visit_labels or {})
-    rows = list(dict.fromkeys((c["arm"], c.get("kind", "change")) for c in cells))
-    columns = {
-        row: [c for c in cells if (c["arm"], c.get("kind", "change")) == row] for row in rows
-    }
-    palette = arm_palette(list(dict.fromkeys(c["arm"] for c in cells)))
-    nrow = max(1, len(rows))
-    ncol = max([1, *(len(v) for v in columns.values())])
-    with figure_style():
-        fig = Figure(figsize=(2.6 * ncol + 0.4, 2.5 * nrow + 0.5), layout="constrained")
-        axes = fig.subplots(nrow, ncol, squeeze=False)
-        for ax in axes.flat:
-            ax.set_visible(False)
-        for r, row in enumerate(rows):
-            for c, cell in enumerate(columns[row]):
-                ax = axes[r, c]
-                ax.set_visible(True)
-                theory, ordered, slope, intercept = qq_points(cell["values"])
-                values = ordered
-                if len(values) >= 3:
-                    ax.plot(theory, intercept + slope * theory, color="0.4", lw=0.8)
-                # large samples: evenly spaced order statistics (extremes kept) keep the
-                # SVG small without changing what the plot shows
-                shown = np.unique(np.round(np.linspace(0, len(values) - 1, QQ_MAX_POINTS)))
-                shown = shown.astype(int) if len(values) > QQ_MAX_POINTS else slice(None)
-                ax.scatter(theory[shown], ordered[shown], s=12, color=palette[cell["arm"]])
-                if row[1] == "values":
-                    what, ylabel = (
-                        f"{visit_labels.get(cell['contrast'], cell['contrast'])} values",
-                        "Value",
-                    )
-                else:
-                    later, earlier = split_within_contrast(cell["contrast"])
-                    what = (
-                        f"{visit_labels.get(later, later)} − {visit_labels.get(earlier, earlier)}"
-                    )
-                    ylabel = "Change"
-                sub = (
-                    f"Shapiro-Wilk {format_p(cell['shapiro_p'], prefix=True)}"
-                    if np.isfinite(cell["shapiro_p"])
-                    else f"n = {len(values)}"
-                )
-                test = f"\n→ {cell['test']}" if cell["test"] else ""
-                arm = arm_labels.get(cell["arm"], cell["arm"])
-                ax.set_title(f"{arm}: {what}\n{sub}{test}", fontsize=8)
-                ax.set_xlabel("Normal quantiles")
-                ax.set_ylabel(ylabel)
-        width = int(12 * (2.6 * ncol + 0.4))  # characters that fit across the figure
-        fig.suptitle("\n".join(wrap(f"Normal Q-Q plots: {label}", width)), fontsize=9)
-    return fig
 
 
 def no_data_figure(title: str, reason: str) -> Figure:

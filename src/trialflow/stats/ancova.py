@@ -8,7 +8,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 from ..config import Study
@@ -18,6 +17,8 @@ from .effect_sizes import merge_effect_size, standardised_difference
 
 
 def _fit(y: np.ndarray, design: np.ndarray):
+    import statsmodels.api as sm  # here: a second to import, for the jobs that fit models
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return sm.OLS(y, design).fit()

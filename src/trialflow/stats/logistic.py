@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 from .contract import NUMBER_COLUMNS, empty_numbers
@@ -115,6 +114,8 @@ def _separation_problem(complete: pd.DataFrame, arms: list[str]) -> str:
 
 
 def _fit(response: np.ndarray, design: np.ndarray, n_arms: int, n: int, conf_level: float):
+    import statsmodels.api as sm  # here: a second to import, for the jobs that fit models
+
     model = sm.GLM(response, design, family=sm.families.Binomial())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

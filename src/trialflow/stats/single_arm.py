@@ -20,7 +20,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pingouin as pg
 from scipy import stats
 
 from ..config import Study
@@ -69,6 +68,8 @@ def rm_anova(values: pd.DataFrame) -> pd.DataFrame:
     if _no_error_variance(complete.to_numpy(float)):
         out.update(note="no within-participant error variance", df1=df1, df2=df2)
         return pd.DataFrame([out])
+    import pingouin as pg  # here: it loads matplotlib.pyplot, for the jobs that fit models
+
     long = complete.reset_index(drop=True).rename_axis("subject").reset_index()
     long = long.melt(id_vars="subject", var_name="visit", value_name="value")
     with warnings.catch_warnings():
