@@ -133,11 +133,16 @@ def prepare_rundir(manifest: Mapping[str, Any], root: Path, rundir: Path) -> Pat
 def rerun(
     manifest: Mapping[str, Any], rundir: Path, *, snakefile: Path, jobs: int
 ) -> subprocess.CompletedProcess:
-    """Run the workflow for the manifest's study in ``rundir`` (prepared beforehand)."""
+    """Run the workflow for the manifest's study in ``rundir`` (prepared beforehand).
+
+    Every job the manifest depends on runs, but not the ``provenance`` job itself
+    (``--omit-from``): the rerun's outputs are hashed here, and a second manifest would
+    only repeat that work and list the environment again.
+    """
     target = f"results/{manifest['study']}/{MANIFEST_NAME}"
     command = [sys.executable, "-m", "snakemake", "-s", str(snakefile)]
     command += ["--directory", str(rundir), "--configfile", str(rundir / "config.yaml")]
-    command += ["--cores", str(jobs), target]
+    command += ["--cores", str(jobs), "--omit-from", "provenance", "--", target]
     env = {k: v for k, v in os.environ.items() if k != COMMAND_VARIABLE}
     return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
 
