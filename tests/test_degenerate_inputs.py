@@ -1,11 +1,14 @@
 """Degenerate but legal data (issue 10, classes 1 and 3): a declared outcome with no value
 still reaches every output with n = 0 and a note; figures say "No data"; nothing crashes."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from helpers.studies import make_study
 
 from trialflow.assemble import assemble_analysis, empty_outcomes
+from trialflow.config import FigureOptions
 from trialflow.figures import write_study_figures
 from trialflow.stats import analyse_study, descriptives
 from trialflow.stats.mmrm_analysis import analyse_mmrm
@@ -72,7 +75,8 @@ def test_the_empty_outcome_has_n_zero_and_notes_in_descriptives_and_results():
 def test_figures_of_an_outcome_without_values_say_no_data(tmp_path):
     analysis = assemble_analysis(_scores(with_grip=False), ROSTER, STUDY, OUTCOMES)
     results = analyse_study(analysis, OUTCOMES, ROSTER, STUDY)
-    written = write_study_figures(STUDY, analysis, OUTCOMES, ROSTER, results, tmp_path)
+    study = replace(STUDY, figures=FigureOptions(formats=("png", "svg")))  # SVG: its text
+    written = write_study_figures(study, analysis, OUTCOMES, ROSTER, results, tmp_path)
     names = {p.relative_to(tmp_path).as_posix() for p in written}
     for kind in ("trajectory", "change", "qq"):
         assert f"{kind}/grip_kg.png" in names and f"{kind}/tug_time.png" in names
@@ -83,14 +87,16 @@ def test_figures_of_an_outcome_without_values_say_no_data(tmp_path):
 
 def test_a_study_whose_only_outcome_is_empty_still_writes_every_figure(tmp_path):
     study = make_study("d", ["control", "exercise"])
+    study = replace(study, figures=FigureOptions(formats=("png", "svg")))
     outcomes = OUTCOMES.iloc[[1]]
     empty = pd.DataFrame(columns=["outcome", "participant_id", "visit", "value"])
     analysis = assemble_analysis(empty, ROSTER, study, outcomes)
     results = analyse_study(analysis, outcomes, ROSTER, study)
     written = write_study_figures(study, analysis, outcomes, ROSTER, results, tmp_path)
-    assert "No data" in (tmp_path / "forest.svg").read_text()
+    assert "No data" in (tmp_path / "forest/forest.svg").read_text()
     assert all((tmp_path / kind).is_dir() for kind in ("trajectory", "change", "qq"))
-    assert len(written) == 2 * 5 + 1  # consort, forest and three per outcome, and figures.csv
+    # consort, forest and three per outcome, each as PNG and SVG, and figures.csv
+    assert len(written) == 2 * 5 + 1
 
 
 def test_complete_dropout_in_one_arm_gives_empty_rows_with_notes():

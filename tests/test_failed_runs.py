@@ -134,6 +134,7 @@ studies:
     covariates: [age]
     missing_codes: [-99]
     analysis: {exploratory_only: true}
+    figures: {formats: [png, svg]}   # SVG: the "No data" text is searchable
 """
 
 

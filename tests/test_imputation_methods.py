@@ -385,4 +385,4 @@ def test_tipping_point_figure_is_deterministic(tmp_path):
     second = plot_tipping_point(tp, "v4", tmp_path / "b" / "tipping_point")
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
-    assert [p.name for p in first] == ["tipping_point.png", "tipping_point.svg"]
+    assert [p.name for p in first] == ["tipping_point.png"]  # PNG, as every figure by default
