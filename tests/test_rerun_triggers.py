@@ -14,7 +14,7 @@ import yaml
 
 INGEST = {"validate", "score", "assemble", "descriptives"}
 # the tiny study is parallel with tables.within_arm (default): Table 4 has a rule of its own
-READERS = {"figures", "tables", "within_arm_table", "report", "provenance"}
+READERS = {"figures", "tables", "within_arm_table", "supplementary_tables", "report", "provenance"}
 ANALYSIS = {"analyse"} | READERS
 EVERYTHING = INGEST | ANALYSIS
 

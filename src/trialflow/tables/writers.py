@@ -22,7 +22,7 @@ from tabulate import tabulate
 from trialflow.config import Study
 from trialflow.safe_text import markdown_safe, spreadsheet_safe, spreadsheet_safe_frame
 
-from .build import build_study_tables
+from .build import SUPPLEMENTARY_TABLES, build_study_tables, build_supplementary_tables
 from .table import Table
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "table_markdown",
     "write_docx",
     "write_study_tables",
+    "write_supplementary_tables",
     "write_table",
 ]
 
@@ -273,3 +274,40 @@ def with_config_hash(table: Table, study: Study) -> Table:
 
     note = f"Analysis config SHA-256: {config_sha256(study)} (see provenance.json)."
     return replace(table, footnotes=(*table.footnotes, note))
+
+
+def write_supplementary_tables(
+    study: Study,
+    analysis: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    participants: pd.DataFrame,
+    results: pd.DataFrame,
+    descriptives: pd.DataFrame,
+    outdir: str | Path,
+) -> list[Path]:
+    """Write the supplementary tables (:data:`~trialflow.tables.build.SUPPLEMENTARY_TABLES`)
+    as ``<name>.{csv,md,html,docx}``, and ``tables.docx``: every table of the study, Tables
+    1-4 first, in one Word document.
+
+    Parameters
+    ----------
+    study, analysis, outcomes, participants, results, descriptives
+        As for :func:`write_study_tables`.
+    outdir : path-like
+        Directory for the files; created if needed.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The supplementary tables' files in :data:`SUPPLEMENTARY_TABLES` order, then
+        ``tables.docx``.
+    """
+    main = build_study_tables(study, outcomes, participants, results, descriptives, analysis)
+    extra = build_supplementary_tables(study, outcomes, participants, results, analysis)
+    assert tuple(t.name for t in extra) == SUPPLEMENTARY_TABLES
+    paths: list[Path] = []
+    for table in extra:
+        paths += write_table(with_config_hash(table, study), outdir)
+    every = [with_config_hash(table, study) for table in [*main, *extra]]
+    paths.append(write_docx(every, Path(outdir) / "tables.docx", title=study.title))
+    return paths
