@@ -22,6 +22,9 @@ SOURCE_COLUMNS = ("source_file", "source_row")
 
 #: the roster's file name inside a study's ``data_dir``
 ROSTER_FILE = "participants.csv"
+#: the optional adverse-event list inside a study's ``data_dir`` (absent: not collected)
+ADVERSE_EVENTS_FILE = "adverse_events.csv"
+ADVERSE_EVENTS = "adverse_events"
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,17 @@ class RawInput:
 def raw_input_paths(study: Study) -> dict[str, Path]:
     """The roster and each instrument's CSV file or directory, as the config places them.
 
-    Keys are ``participants`` and the instrument ids; paths are as given in the config
+    Keys are ``participants``, the instrument ids and, when the file exists,
+    ``adverse_events``; paths are as given in the config
     (relative to the working directory unless absolute).
     """
     data_dir = Path(study.data_dir)
     paths = {"participants": find_file(data_dir, ROSTER_FILE)}
     for spec in study.instruments:
         paths[spec.id] = spec.path(data_dir)
+    events = find_file(data_dir, ADVERSE_EVENTS_FILE)
+    if events.is_file() and ADVERSE_EVENTS not in paths:  # optional input
+        paths[ADVERSE_EVENTS] = events
     return paths
 
 

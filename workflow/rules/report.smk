@@ -137,7 +137,7 @@ rule within_arm_table:
         "../../scripts/write_tables.py"
 
 
-# Responders, categorical outcomes by visit (and their shift table), the MMRM appendix, and
+# Responders, categorical outcomes by visit (and their shift table), harms, the MMRM appendix, and
 # tables.docx with every table of the study: a rule of its own, as it refits the planned MMRMs.
 rule supplementary_tables:
     input:
@@ -159,6 +159,12 @@ rule supplementary_tables:
             category="{study}",
             subcategory="Tables",
         ),
+        harms=report(
+            "results/{study}/tables/harms.html",
+            caption="../report/harms.rst",
+            category="{study}",
+            subcategory="Tables",
+        ),
         mmrm_appendix=report(
             "results/{study}/tables/mmrm_appendix.html",
             caption="../report/mmrm_appendix.rst",
@@ -167,7 +173,7 @@ rule supplementary_tables:
         ),
         other_formats=expand(
             "results/{{study}}/tables/{table}.{ext}",
-            table=["responders", "categorical_by_visit", "mmrm_appendix"],
+            table=["responders", "categorical_by_visit", "harms", "mmrm_appendix"],
             ext=["csv", "md", "docx"],
         ),
         shift=expand(

@@ -391,7 +391,13 @@ def build_study_tables(
 
 
 #: the tables after Tables 1-4, in print order
-SUPPLEMENTARY_TABLES = ("responders", "categorical_by_visit", "categorical_shift", "mmrm_appendix")
+SUPPLEMENTARY_TABLES = (
+    "responders",
+    "categorical_by_visit",
+    "categorical_shift",
+    "harms",
+    "mmrm_appendix",
+)
 
 
 def build_supplementary_tables(
@@ -400,9 +406,10 @@ def build_supplementary_tables(
     participants: pd.DataFrame,
     results: pd.DataFrame,
     analysis: pd.DataFrame,
+    adverse_events: pd.DataFrame | None = None,
 ) -> list[Table]:
-    """The responder table, the categorical outcomes by visit and their shift table, and the
-    MMRM appendix (:data:`SUPPLEMENTARY_TABLES`), in print order.
+    """The responder table, the categorical outcomes by visit and their shift table, the
+    harms table and the MMRM appendix (:data:`SUPPLEMENTARY_TABLES`), in print order.
 
     Parameters
     ----------
@@ -411,6 +418,8 @@ def build_supplementary_tables(
         As for :func:`build_study_tables`.
     analysis : pandas.DataFrame
         The long analysis data (categories are cut from it; the appendix refits on it).
+    adverse_events : pandas.DataFrame, optional
+        The validated ``adverse_events.csv``; None when the study has none (not collected).
 
     Returns
     -------
@@ -418,6 +427,7 @@ def build_supplementary_tables(
     """
     # imported here: the appendix imports the MMRM engine, which Tables 1-4 do not need
     from .categorical import categorical_by_visit_table, categorical_shift_table
+    from .harms import harms_table
     from .mmrm_appendix import mmrm_appendix_table
     from .responders import responders_table
 
@@ -425,5 +435,6 @@ def build_supplementary_tables(
         responders_table(study, outcomes, results),
         categorical_by_visit_table(study, analysis),
         categorical_shift_table(study, analysis),
+        harms_table(study, adverse_events, participants),
         mmrm_appendix_table(study, analysis, participants, outcomes),
     ]

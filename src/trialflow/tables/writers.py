@@ -282,8 +282,9 @@ def write_supplementary_tables(
     outcomes: pd.DataFrame,
     participants: pd.DataFrame,
     results: pd.DataFrame,
-    descriptives: pd.DataFrame,
+    descriptives: pd.DataFrame | None,
     outdir: str | Path,
+    adverse_events: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the supplementary tables (:data:`~trialflow.tables.build.SUPPLEMENTARY_TABLES`)
     as ``<name>.{csv,md,html,docx}``, and ``tables.docx``: every table of the study, Tables
@@ -295,6 +296,8 @@ def write_supplementary_tables(
         As for :func:`write_study_tables`.
     outdir : path-like
         Directory for the files; created if needed.
+    adverse_events : pandas.DataFrame, optional
+        The validated ``adverse_events.csv`` (None: not collected).
 
     Returns
     -------
@@ -303,7 +306,9 @@ def write_supplementary_tables(
         ``tables.docx``.
     """
     main = build_study_tables(study, outcomes, participants, results, descriptives, analysis)
-    extra = build_supplementary_tables(study, outcomes, participants, results, analysis)
+    extra = build_supplementary_tables(
+        study, outcomes, participants, results, analysis, adverse_events
+    )
     assert tuple(t.name for t in extra) == SUPPLEMENTARY_TABLES
     paths: list[Path] = []
     for table in extra:
