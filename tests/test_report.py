@@ -163,7 +163,11 @@ def test_methods_count_comparisons_of_models_not_fitted():
     assert "covariance structure used: unstructured (UN) (1 outcome)" in text
     # without model_fits nothing is claimed about the structure used
     bare = " ".join(R.methods_paragraphs(inp["study"], inp["results"], VERSIONS))
-    assert "covariance structure chosen from unstructured, toeplitz, ar1" in bare
+    # structures by their names, not the config's codes
+    assert (
+        "covariance structure chosen from unstructured (UN), Toeplitz (TOEP), first-order "
+        "autoregressive (AR(1)) and compound symmetry (CS)" in bare
+    )
 
 
 @pytest.mark.parametrize("simulated", [True, False])

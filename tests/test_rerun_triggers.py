@@ -99,6 +99,7 @@ EDITS = {
     "arm label": (lambda s: s["arms"][1].update(label="Strength training"), READERS),
     "visit label": (lambda s: s["visits"][1].update(label="Week eight"), READERS),
     "title": (lambda s: s.update(title="A tiny trial"), READERS),
+    "labels": (lambda s: s.update(labels={"sex": {"F": "Women"}}), READERS),
     "simulated flag": (lambda s: s.update(simulated=True), READERS),
     # what the raw files must hold: from validate on
     "instrument option": (

@@ -237,6 +237,8 @@ class Study:
     allow_columns: tuple[str, ...] = ()
     #: whether data_dir and instrument files may lie outside the working directory
     allow_external_data: bool = False
+    #: ``labels:``: variable -> {code: label} for readers (see trialflow.labels)
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def reference_arm(self) -> Arm:
@@ -415,6 +417,7 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
         missing_codes=missing_code_list(raw.get("missing_codes")),
         allow_columns=tuple(sorted(set(raw.get("allow_columns") or ()))),
         allow_external_data=bool(raw.get("allow_external_data", False)),
+        labels={k: dict(v) for k, v in (raw.get("labels") or {}).items()},
     )
 
 

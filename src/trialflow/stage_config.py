@@ -67,6 +67,7 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
         "table1",
         "tables",
         "flow",
+        "labels",
     ),
 }
 STAGES = tuple(STAGE_KEYS)
@@ -170,6 +171,10 @@ def resolved_study(study: Study) -> dict[str, Any]:
         "table1": _resolved_table1(study),
         "tables": {"within_arm": study.tables.within_arm},
         "flow": _resolved_flow(study),
+        "labels": {
+            variable: dict(sorted(codes.items()))
+            for variable, codes in sorted(study.labels.items())
+        },
     }
 
 

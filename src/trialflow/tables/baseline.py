@@ -7,6 +7,7 @@ import pandas as pd
 
 from trialflow import instruments
 from trialflow.config import Study
+from trialflow.labels import label
 from trialflow.reported import outcome_labels
 from trialflow.stats.between import NON_VARIABLES
 from trialflow.stats.table1 import CONDUCT_COLUMNS, declared_table1
@@ -95,6 +96,11 @@ def table1_table(
     """
     long = _declared(study, participants, analysis) if long is None else long.copy()
     long["level"] = long["level"].astype(object).fillna("").astype(str)
+    # codes (F, ne_asian) as readers name them (trialflow.labels; the config may add its own)
+    long["level"] = [
+        label(str(v), level, study) if level else level
+        for v, level in zip(long["variable"], long["level"], strict=True)
+    ]
     if "text" in long.columns:
         cells = long["text"]
         kinds = long["summary"].map(lambda k: SUMMARY_LABELS.get(k, k))

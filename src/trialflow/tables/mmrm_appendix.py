@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from trialflow.config import Study
-from trialflow.stats.mmrm_analysis import covariance_label, inference_text
+from trialflow.labels import label
+from trialflow.stats.mmrm_analysis import inference_text
 from trialflow.stats.mmrm_appendix import MMRMDetails, mmrm_appendix_models
 
 from .cells import arm_labels, ci_label
@@ -34,7 +35,7 @@ def _term_label(term: str, names: dict[str, str]) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _model_rows(details: MMRMDetails, label: str) -> list[dict]:
+def _model_rows(details: MMRMDetails, name: str, study: Study) -> list[dict]:
     fit = details.fit
     rows = [
         ("Formula", f"{fit['formula']} (visits: {str(fit['visits']).replace(';', ', ')})"),
@@ -45,7 +46,7 @@ def _model_rows(details: MMRMDetails, label: str) -> list[dict]:
         rows.append(("Status", f"not fitted: {fit['note']}"))
     else:
         rows += [
-            ("Covariance structure used", covariance_label(fit["covariance"])),
+            ("Covariance structure used", label("covariance", fit["covariance"], study)),
             ("Iterations", str(int(fit["iterations"]))),
             ("-2 REML log-likelihood", format_number(fit["minus2_loglik"], 3)),
             ("AIC / BIC", f"{format_number(fit['aic'], 3)} / {format_number(fit['bic'], 3)}"),
@@ -56,14 +57,14 @@ def _model_rows(details: MMRMDetails, label: str) -> list[dict]:
         out.append(
             {
                 "Section": "Covariance structures tried (in order)",
-                "Item": covariance_label(attempt["structure"]),
+                "Item": label("covariance", attempt["structure"], study),
                 "Value": status,
             }
         )
-    return [{"Outcome": label} | row for row in out]
+    return [{"Outcome": name} | row for row in out]
 
 
-def _covariance_rows(details: MMRMDetails, label: str, visits: dict[str, str]) -> list[dict]:
+def _covariance_rows(details: MMRMDetails, heading: str, visits: dict[str, str]) -> list[dict]:
     rows = []
     for _, cell in details.covariance().iterrows():
         first, second = visits.get(cell["visit_1"]), visits.get(cell["visit_2"])
@@ -76,16 +77,16 @@ def _covariance_rows(details: MMRMDetails, label: str, visits: dict[str, str]) -
                 f"(correlation {format_number(cell['correlation'], 3)})"
             )
         rows.append(
-            {"Outcome": label, "Section": "Within-subject covariance", "Item": item}
+            {"Outcome": heading, "Section": "Within-subject covariance", "Item": item}
             | {"Value": value}
         )
     return rows
 
 
-def _type3_rows(details: MMRMDetails, label: str, names: dict[str, str]) -> list[dict]:
+def _type3_rows(details: MMRMDetails, heading: str, names: dict[str, str]) -> list[dict]:
     return [
         {
-            "Outcome": label,
+            "Outcome": heading,
             "Section": "Type 3 tests of fixed effects",
             "Item": _term_label(test["term"], names),
             "df": f"{test['num_df']:g}, {format_number(test['den_df'], 1)}",
@@ -96,7 +97,7 @@ def _type3_rows(details: MMRMDetails, label: str, names: dict[str, str]) -> list
     ]
 
 
-def _lsmean_rows(details: MMRMDetails, label: str, study: Study) -> list[dict]:
+def _lsmean_rows(details: MMRMDetails, heading: str, study: Study) -> list[dict]:
     arms = arm_labels(study)
     visits = {v.id: v.label for v in study.visits}
     found = details.lsmeans(study.analysis.alpha)
@@ -107,7 +108,7 @@ def _lsmean_rows(details: MMRMDetails, label: str, study: Study) -> list[dict]:
             where.insert(0, arms.get(cell["arm"], cell["arm"]))
         rows.append(
             {
-                "Outcome": label,
+                "Outcome": heading,
                 "Section": f"LS-means ({ci_label(study)})",
                 "Item": ", ".join(where),
                 "Value": format_ci(cell["estimate"], cell["ci_low"], cell["ci_high"], 3),
@@ -144,11 +145,11 @@ def mmrm_appendix_table(
     rows = []
     found = mmrm_appendix_models(analysis, participants, study)
     for details in found:
-        label = f"{labels.get(details.outcome, details.outcome)} ({details.role})"
-        rows += _model_rows(details, label)
-        rows += _covariance_rows(details, label, visits)
-        rows += _type3_rows(details, label, names)
-        rows += _lsmean_rows(details, label, study)
+        heading = f"{labels.get(details.outcome, details.outcome)} ({details.role})"
+        rows += _model_rows(details, heading, study)
+        rows += _covariance_rows(details, heading, visits)
+        rows += _type3_rows(details, heading, names)
+        rows += _lsmean_rows(details, heading, study)
     frame = pd.DataFrame(rows, columns=list(COLUMNS)).fillna(MISSING)
     notes = [
         "The model of each MMRM analysis of the plan, fitted on the data of its analysis set "
