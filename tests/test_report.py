@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -52,11 +53,15 @@ def test_report_is_self_contained_and_complete(tmp_path):
     inp = parallel_inputs()
     text = make_report(tmp_path, inp).read_text()
     manifest = pd.read_csv(tmp_path / "figures" / G.MANIFEST, keep_default_na=False)
-    # every figure but the inline flow diagram is an embedded SVG data URI
-    assert text.count('src="data:image/svg+xml;base64,') == (manifest["kind"] != "consort").sum()
+    # the forest plot and the trajectories are embedded as screen-resolution PNGs, the flow
+    # diagram inline; every figure links to its 300-dpi file beside the report
+    embedded = manifest["kind"].isin(["forest", "trajectory"]).sum()
+    assert text.count('src="data:image/png;base64,') == embedded
     assert text.count("<svg") == 1 and "<?xml" not in text
-    # nothing is fetched from outside the file
-    assert not re.search(r'(src|href)="(?!data:|#)', text)
+    # nothing is fetched from outside the file; links go to the figure files only
+    assert not re.search(r'src="(?!data:)', text)
+    links = set(re.findall(r'href="([^"#][^"]*)"', text))
+    assert links == {f"figures/{stem}.png" for stem in manifest["stem"]}
     for table in ("table1_baseline", "table2_outcomes_by_visit", "table3_tests"):
         assert f'id="{table}"' in text
     # the ANCOVA cell; non-breaking spaces keep "p < 0.001" and the CI on one line
@@ -192,9 +197,7 @@ def test_report_is_byte_identical_and_has_no_timestamps(tmp_path):
     second = make_report(tmp_path, parallel_inputs(), "b.html").read_bytes()
     assert first == second
     text = first.decode()
-    visible = re.sub(
-        r"data:image/svg\+xml;base64,[A-Za-z0-9+/=]+|<svg.*?</svg>", "", text, flags=re.S
-    )
+    visible = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+|<svg.*?</svg>", "", text, flags=re.S)
     assert not re.search(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}", visible)
 
 
@@ -203,3 +206,29 @@ def test_software_versions_lists_python_and_packages():
     assert versions["pandas"] == pd.__version__
     assert versions["surely-not-a-package"] == "not installed"
     assert re.fullmatch(r"\d+\.\d+\.\d+", versions["python"])
+
+
+def test_embedded_figures_are_screen_resolution_palette_pngs(tmp_path):
+    import base64
+    import io
+
+    from PIL import Image
+
+    from trialflow.report_parts import PALETTE_COLOURS, SCREEN_WIDTH
+
+    text = make_report(tmp_path, parallel_inputs()).read_text()
+    uris = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
+    assert uris
+    for uri in uris:
+        image = Image.open(io.BytesIO(base64.b64decode(uri)))
+        assert image.mode == "P" and image.width == SCREEN_WIDTH
+        assert len(image.getcolors()) <= PALETTE_COLOURS
+
+
+@pytest.mark.parametrize("study", ["spine_rct", "knee_sarcopenia"])
+def test_default_study_reports_stay_under_2_mb(study):
+    # the reports of a finished default run (make run); skipped before one
+    report = Path(__file__).resolve().parents[1] / "results" / study / "report.html"
+    if not report.exists():
+        pytest.skip(f"{report} not built yet (make run)")
+    assert report.stat().st_size < 2_000_000

@@ -206,6 +206,8 @@ rule report:
         data_quality=rules.validate.output.quality,
         scoring_summary=rules.score.output.summary,
         figures=rules.figures.output.manifest,
+        participant_flow=rules.analyse.output.participant_flow,
+        supplementary=rules.supplementary_tables.output.tables_docx,
     output:
         report=report(
             "results/{study}/report.html",
