@@ -259,16 +259,7 @@ def write_report(
     tables = build_study_tables(
         study, outcomes, participants, results, descriptives, analysis=analysis, table1=table1
     )
-    extra = []
-    for name in SUPPLEMENTARY_TABLES if tables_dir is not None else ():
-        page = Path(tables_dir) / f"{name}.html"
-        if page.exists():
-            fragment = table_fragment(page.read_text(encoding="utf-8"))
-            title = re.search(r"<caption>(.*?)</caption>", fragment, re.S)
-            extra.append(
-                {"name": name, "title": html.unescape(title.group(1)) if title else name}
-                | {"html": fragment}
-            )
+    extra = _supplementary(tables_dir) if tables_dir is not None else []
     figures = figure_links(load_figures(figures_dir), Path(figures_dir), out.parent)
     text = render_report(
         study,
@@ -287,3 +278,18 @@ def write_report(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8", newline="\n")
     return out
+
+
+def _supplementary(tables_dir: str | Path) -> list[dict]:
+    """``name, title, html`` of the supplementary tables written in ``tables_dir``."""
+    found = []
+    for name in SUPPLEMENTARY_TABLES:
+        page = Path(tables_dir) / f"{name}.html"
+        if page.exists():
+            fragment = table_fragment(page.read_text(encoding="utf-8"))
+            title = re.search(r"<caption>(.*?)</caption>", fragment, re.S)
+            found.append(
+                {"name": name, "title": html.unescape(title.group(1)) if title else name}
+                | {"html": fragment}
+            )
+    return found

@@ -41,6 +41,35 @@ def _arm_cell(row: pd.Series | None) -> str:
     return f"{int(row['statistic'])}/{n} ({interval.replace(' (', '%; ').rstrip(')')})"
 
 
+def _responder_cells(res: ReportedResults, study: Study, outcome: str, visit: str) -> dict:
+    """Per arm ``n/N (%; CI)``, then per other arm the risk difference and the odds ratio."""
+    names = arm_labels(study)
+    ref = study.reference_arm.id
+    ci = ci_label(study)
+    row = {}
+    for arm in study.arm_ids:
+        hit = res.one(
+            outcome=outcome,
+            visit=visit,
+            analysis="responder",
+            contrast=RESPONDER_CONTRAST,
+            group=arm,
+        )
+        row[f"{names[arm]}: n/N (%; {ci})"] = _arm_cell(hit)
+    for arm in study.arm_ids[1:]:
+        vs = f" {names[arm]} vs {names[ref]}" if len(study.arm_ids) > 2 else ""
+        contrast = between_contrast(arm, ref)
+        diff = res.one(outcome=outcome, visit=visit, analysis="responder", contrast=contrast)
+        if diff is not None:  # proportions as percentage points
+            diff = diff.copy()
+            for key in ("estimate", "ci_low", "ci_high"):
+                diff[key] = 100 * diff[key]
+        row[f"Risk difference, % points{vs} ({ci}); Fisher p"] = effect_cell(diff, 1)
+        odds = res.model(outcome, visit, "responder_logistic", contrast)
+        row[f"Adjusted odds ratio{vs} ({ci})"] = effect_cell(odds, 2)
+    return row
+
+
 def responders_table(study: Study, outcomes: pd.DataFrame, results: pd.DataFrame) -> Table:
     """Responders per arm, risk difference and odds ratio per outcome and visit.
 
@@ -68,36 +97,11 @@ def responders_table(study: Study, outcomes: pd.DataFrame, results: pd.DataFrame
     for outcome in ordered_outcomes(study, sorted(set(found["outcome"]))):
         for visit in study.post_baseline:
             here = found.loc[(found["outcome"] == outcome) & (found["visit"] == visit.id)]
-            if not len(here):
-                continue
-            row = {
-                "Outcome": labels.get(outcome, outcome),
-                "Visit": visit.label,
-                "Responder if": _threshold_text(study, outcome, bool(better.get(outcome, True))),
-            }
-            for arm in study.arm_ids:
-                hit = res.one(
-                    outcome=outcome,
-                    visit=visit.id,
-                    analysis="responder",
-                    contrast=RESPONDER_CONTRAST,
-                    group=arm,
-                )
-                row[f"{names[arm]}: n/N (%; {ci})"] = _arm_cell(hit)
-            for arm in study.arm_ids[1:]:
-                vs = f" {names[arm]} vs {names[ref]}" if len(study.arm_ids) > 2 else ""
-                contrast = between_contrast(arm, ref)
-                diff = res.one(
-                    outcome=outcome, visit=visit.id, analysis="responder", contrast=contrast
-                )
-                if diff is not None:
-                    diff = diff.copy()
-                    for key in ("estimate", "ci_low", "ci_high"):
-                        diff[key] = 100 * diff[key]
-                row[f"Risk difference, % points{vs} ({ci}); Fisher p"] = effect_cell(diff, 1)
-                odds = res.model(outcome, visit.id, "responder_logistic", contrast)
-                row[f"Adjusted odds ratio{vs} ({ci})"] = effect_cell(odds, 2)
-            rows.append(row)
+            if len(here):
+                threshold = _threshold_text(study, outcome, bool(better.get(outcome, True)))
+                head = {"Outcome": labels.get(outcome, outcome), "Visit": visit.label}
+                head["Responder if"] = threshold
+                rows.append(head | _responder_cells(res, study, outcome, visit.id))
     frame = (
         pd.DataFrame(rows).fillna(MISSING)
         if rows
