@@ -1,7 +1,11 @@
 """Snakemake adapter: every comparison of a study as results.csv (exploratory and, as the
 analysis plan declares them, confirmatory), the facts of every fitted model as
-model_fits.csv, and the participant flow as participant_flow.csv."""
+model_fits.csv, and the participant flow as participant_flow.csv (with the adverse-event
+note: participants with an event per arm, or "no adverse events reported" / "not collected")."""
 
+import pandas as pd
+
+from trialflow.adverse_events import adverse_event_flow, read_validated_adverse_events
 from trialflow.io import write_csv
 from trialflow.script_support import logged, read_named_inputs, study_of
 from trialflow.stats import write_results_csv
@@ -14,7 +18,12 @@ with logged(snakemake.log[0]) as log:
     analysed = analyse_planned_study(study=study, **inputs)
     write_results_csv(analysed.results, snakemake.output.results)
     write_model_fits_csv(analysed.model_fits, snakemake.output.model_fits)
-    write_csv(analysed.participant_flow, snakemake.output.participant_flow)
+    events = read_validated_adverse_events(snakemake.input.validated)
+    flow = pd.concat(
+        [analysed.participant_flow, adverse_event_flow(events, inputs["participants"], study)],
+        ignore_index=True,
+    )
+    write_csv(flow, snakemake.output.participant_flow)
     log.info(
         "%d result rows, %d models, %d flow rows",
         len(analysed.results),

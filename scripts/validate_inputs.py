@@ -6,6 +6,7 @@ run whose inputs are bad stops before Snakemake removes this rule's earlier outp
 
 from pathlib import Path
 
+from trialflow.adverse_events import VALIDATED_FILE
 from trialflow.io import write_csv, write_parquet
 from trialflow.script_support import logged, study_of
 from trialflow.validate import validate_inputs, with_output_labels
@@ -18,6 +19,8 @@ with logged(snakemake.log[0]) as log:
     write_parquet(validated.participants, outdir / "participants.parquet")
     for instrument_id, frame in validated.instruments.items():
         write_parquet(frame, outdir / f"{instrument_id}.parquet")
+    if validated.adverse_events is not None:  # absent: adverse events not collected
+        write_parquet(validated.adverse_events, outdir / VALIDATED_FILE)
     write_csv(validated.quality, snakemake.output.quality)
     log.info(
         "validated %d participants and %d instruments",

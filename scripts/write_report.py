@@ -11,10 +11,17 @@ NAMES = ["analysis", "outcomes", "participants", "results", "descriptives", "mod
 
 with logged(snakemake.log[0]) as log:
     study = study_of(snakemake)
-    inputs = read_named_inputs(snakemake.input, [*NAMES, "data_quality", "scoring_summary"])
+    inputs = read_named_inputs(
+        snakemake.input, [*NAMES, "data_quality", "scoring_summary", "participant_flow"]
+    )
     figures_dir = Path(snakemake.input.figures).parent
     provenance = provenance_summary(study, json.loads(snakemake.params.input_hashes))
     write_report(
-        study, snakemake.output.report, figures_dir=figures_dir, provenance=provenance, **inputs
+        study,
+        snakemake.output.report,
+        figures_dir=figures_dir,
+        provenance=provenance,
+        tables_dir=Path(snakemake.input.supplementary).parent,
+        **inputs,
     )
     log.info("wrote %s", snakemake.output.report)

@@ -394,3 +394,34 @@ def test_qq_series_without_spread_draws_nothing():
     for values in ([3.0], [2.0, 2.0, 2.0]):
         theory, standardised = G.qq_series(values)
         assert len(theory) == len(standardised) == 0
+
+
+def test_forest_has_number_columns_and_favours_labels_on_their_sides():
+    inp = parallel_inputs()
+    study = inp["study"]
+    eff = G.standardised_effects(study, inp["analysis"], inp["outcomes"], inp["results"])
+    # n per arm: participants with baseline and week-8 values, counted here from the data
+    a = inp["analysis"]
+    for outcome, n_by_arm in zip(eff["outcome"], eff["n_by_arm"], strict=True):
+        rows = a[(a["outcome"] == outcome) & a["value"].notna()]
+        wide = rows.pivot_table(index=["participant_id", "arm"], columns="visit", values="value")
+        pairs = wide.dropna().reset_index()["arm"].value_counts()
+        assert n_by_arm == f"{pairs.get('control', 0)}/{pairs.get('exercise', 0)}"
+    fig = G.forest_figure(eff, "SMD", ("favours Control", "favours Exercise"), "n")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    plot, columns = fig.axes
+    texts = [t.get_text() for t in columns.texts]
+    row = eff.iloc[0]
+    assert f"{row['smd']:.2f} ({row['smd_low']:.2f} to {row['smd_high']:.2f})" in texts
+    assert row["n_by_arm"] in texts and "Estimate (CI)" in texts
+    renderer = canvas.get_renderer()
+    zero = plot.transData.transform((0, 0))[0]
+    left = next(t for t in plot.texts if "Control" in t.get_text())
+    right = next(t for t in plot.texts if "Exercise" in t.get_text())
+    assert left.get_window_extent(renderer).x1 <= zero + 0.5
+    assert right.get_window_extent(renderer).x0 >= zero - 0.5
+    low, high = plot.get_xlim()
+    assert low < 0 < high

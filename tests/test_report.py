@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -53,11 +54,15 @@ def test_report_is_self_contained_and_complete(tmp_path):
     inp = parallel_inputs()
     text = make_report(tmp_path, inp).read_text()
     manifest = pd.read_csv(tmp_path / "figures" / G.MANIFEST, keep_default_na=False)
-    # every figure is an embedded PNG data URI (the default writes PNG only)
-    assert text.count('src="data:image/png;base64,') == len(manifest)
-    assert "<svg" not in text and "image/svg" not in text
-    # nothing is fetched from outside the file
-    assert not re.search(r'(src|href)="(?!data:|#)', text)
+    # the flow diagram, the forest plot and the trajectories are embedded as screen-resolution
+    # PNGs; every figure links to its 300-dpi file beside the report
+    embedded = manifest["kind"].isin(["consort", "forest", "trajectory"]).sum()
+    assert text.count('src="data:image/png;base64,') == embedded
+    assert "<svg" not in text and "<?xml" not in text
+    # nothing is fetched from outside the file; links go to the figure files only
+    assert not re.search(r'src="(?!data:)', text)
+    links = set(re.findall(r'href="([^"#][^"]*)"', text))
+    assert links == {f"figures/{stem}.png" for stem in manifest["stem"]}
     for table in ("table1_baseline", "table2_outcomes_by_visit", "table3_tests"):
         assert f'id="{table}"' in text
     # the ANCOVA cell; non-breaking spaces keep "p < 0.001" and the CI on one line
@@ -164,7 +169,11 @@ def test_methods_count_comparisons_of_models_not_fitted():
     assert "covariance structure used: unstructured (UN) (1 outcome)" in text
     # without model_fits nothing is claimed about the structure used
     bare = " ".join(R.methods_paragraphs(inp["study"], inp["results"], VERSIONS))
-    assert "covariance structure chosen from unstructured, toeplitz, ar1" in bare
+    # structures by their names, not the config's codes
+    assert (
+        "covariance structure chosen from unstructured (UN), Toeplitz (TOEP), first-order "
+        "autoregressive (AR(1)) and compound symmetry (CS)" in bare
+    )
 
 
 @pytest.mark.parametrize("simulated", [True, False])
@@ -188,10 +197,14 @@ def test_report_embeds_svg_when_only_svg_is_written(tmp_path):
     inp["study"] = replace(inp["study"], figures=FigureOptions(formats=("svg",)))
     text = make_report(tmp_path, inp).read_text()
     manifest = pd.read_csv(tmp_path / "figures" / G.MANIFEST, keep_default_na=False)
-    # every figure but the inline flow diagram is an embedded SVG data URI
-    assert text.count('src="data:image/svg+xml;base64,') == (manifest["kind"] != "consort").sum()
+    # the flow diagram inline, the forest plot and trajectories as SVG data URIs, every
+    # figure linked as its SVG file
+    embedded = manifest["kind"].isin(["forest", "trajectory"]).sum()
+    assert text.count('src="data:image/svg+xml;base64,') == embedded
     assert text.count("<svg") == 1 and "<?xml" not in text
     assert "image/png" not in text
+    links = set(re.findall(r'href="([^"#][^"]*)"', text))
+    assert links == {f"figures/{stem}.svg" for stem in manifest["stem"]}
 
 
 def test_report_is_byte_identical_and_has_no_timestamps(tmp_path):
@@ -211,3 +224,29 @@ def test_software_versions_lists_python_and_packages():
     assert versions["pandas"] == pd.__version__
     assert versions["surely-not-a-package"] == "not installed"
     assert re.fullmatch(r"\d+\.\d+\.\d+", versions["python"])
+
+
+def test_embedded_figures_are_screen_resolution_palette_pngs(tmp_path):
+    import base64
+    import io
+
+    from PIL import Image
+
+    from trialflow.report_parts import PALETTE_COLOURS, SCREEN_WIDTH
+
+    text = make_report(tmp_path, parallel_inputs()).read_text()
+    uris = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
+    assert uris
+    for uri in uris:
+        image = Image.open(io.BytesIO(base64.b64decode(uri)))
+        assert image.mode == "P" and image.width == SCREEN_WIDTH
+        assert len(image.getcolors()) <= PALETTE_COLOURS
+
+
+@pytest.mark.parametrize("study", ["spine_rct", "knee_sarcopenia"])
+def test_default_study_reports_stay_under_2_mb(study):
+    # the reports of a finished default run (make run); skipped before one
+    report = Path(__file__).resolve().parents[1] / "results" / study / "report.html"
+    if not report.exists():
+        pytest.skip(f"{report} not built yet (make run)")
+    assert report.stat().st_size < 2_000_000

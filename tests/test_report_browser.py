@@ -131,3 +131,66 @@ def test_screenshot_is_not_blank(report, tmp_path):
     assert colours is not None and len(colours) > 50  # text, tables, figure: far from one colour
     # the simulated-data banner (#b00020) is on the first screen
     assert any(rgb == (0xB0, 0x00, 0x20) for _, rgb in colours)
+
+
+OVERFLOW_PROBE = """
+<script>
+window.addEventListener("load", () => {
+  // elements whose content is wider than their own box (a table running off the page),
+  // ignoring the page itself and the sidebar's own scrolling
+  const wide = Array.from(document.querySelectorAll("main *, nav *")).filter(
+    (el) => el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0
+      && getComputedStyle(el).overflowX === "visible"
+      && !(el instanceof SVGElement)
+  ).map((el) => el.tagName + (el.id ? "#" + el.id : "") + "." + el.className);
+  const main = document.querySelector("main").getBoundingClientRect();
+  const out = document.createElement("pre");
+  out.id = "overflow";
+  out.textContent = JSON.stringify({wide, pageWidth: document.documentElement.scrollWidth,
+    viewport: window.innerWidth, sidebar: getComputedStyle(document.querySelector("nav#toc")).position,
+    mainLeft: main.left});
+  document.body.appendChild(out);
+});
+</script>
+"""
+
+
+def test_nothing_overflows_its_container_at_1400_px(report, tmp_path):
+    probe = tmp_path / "overflow.html"
+    probe.write_text(report.read_text().replace("</body>", OVERFLOW_PROBE + "</body>"))
+    run = chromium("--window-size=1400,1000", "--dump-dom", probe.as_uri(), profile=tmp_path / "p")
+    match = re.search(r'<pre id="overflow">(.*?)</pre>', run.stdout, re.S)
+    assert match, run.stderr[-2000:]
+    state = json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert state["wide"] == []
+    assert state["pageWidth"] <= state["viewport"]  # no horizontal scrolling of the page
+    assert state["sidebar"] == "fixed" and state["mainLeft"] > 0  # the table of contents
+
+
+def test_full_page_screenshot_at_1400_px(report, tmp_path):
+    # the page's full height: measured by a first load, then one screenshot of all of it
+    probe = tmp_path / "height.html"
+    probe.write_text(
+        report.read_text().replace(
+            "</body>",
+            '<script>window.addEventListener("load", () => { const p = document.createElement('
+            '"pre"); p.id = "height"; p.textContent = document.documentElement.scrollHeight; '
+            "document.body.appendChild(p); });</script></body>",
+        )
+    )
+    run = chromium("--window-size=1400,1000", "--dump-dom", probe.as_uri(), profile=tmp_path / "p")
+    height = int(re.search(r'<pre id="height">(\d+)</pre>', run.stdout).group(1))
+    assert 1000 < height < 16000  # collapsed outcome sections keep the page navigable
+    shot = tmp_path / "full.png"
+    run = chromium(
+        f"--window-size=1400,{height}",
+        f"--screenshot={shot}",
+        report.as_uri(),
+        profile=tmp_path / "q",
+    )
+    assert shot.exists(), run.stderr[-2000:]
+    image = Image.open(shot).convert("RGB")
+    assert image.size == (1400, height)
+    # the bottom of the page is drawn too (not a blank tail): text in the last screen
+    tail = image.crop((0, height - 1000, 1400, height)).getcolors(maxcolors=1 << 20)
+    assert tail is not None and len(tail) > 5

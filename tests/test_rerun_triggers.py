@@ -14,7 +14,7 @@ import yaml
 
 INGEST = {"validate", "score", "assemble", "descriptives", "export"}
 # the tiny study is parallel with tables.within_arm (default): Table 4 has a rule of its own
-READERS = {"figures", "tables", "within_arm_table", "report", "provenance"}
+READERS = {"figures", "tables", "within_arm_table", "supplementary_tables", "report", "provenance"}
 ANALYSIS = {"analyse"} | READERS
 LABELLED = READERS | {"export"}  # the exported dataset carries arm and visit labels
 # the tables quote the config hash: a figures edit changes it too
@@ -102,6 +102,7 @@ EDITS = {
     "arm label": (lambda s: s["arms"][1].update(label="Strength training"), LABELLED),
     "visit label": (lambda s: s["visits"][1].update(label="Week eight"), LABELLED),
     "title": (lambda s: s.update(title="A tiny trial"), READERS),
+    "labels": (lambda s: s.update(labels={"sex": {"F": "Women"}}), READERS),
     "simulated flag": (lambda s: s.update(simulated=True), READERS),
     # how figures are drawn: figures, and the report and provenance that read them
     "figure formats": (lambda s: _set(("figures", "formats"))(s, ["png", "svg"]), FIGURES),

@@ -233,7 +233,7 @@ def test_table1_values_match_roster():
     assert age["Control (n = 3)"] == "60.0 (10.0)"  # 50, 60, 70
     assert age["Exercise (n = 3)"] == "56.0 (6.0)"  # 50, 56, 62
     assert age["Total (n = 6)"] == "58.0 (7.7)"  # SD = sqrt(296 / 5)
-    male = frame[(frame["Characteristic"] == "Sex, n (%)") & (frame["Level"] == "M")].iloc[0]
+    male = frame[(frame["Characteristic"] == "Sex, n (%)") & (frame["Level"] == "Male")].iloc[0]
     assert male["Control (n = 3)"] == "1 (33.3%)"
     assert male["Exercise (n = 3)"] == "0 (0.0%)"
     assert male["Total (n = 6)"] == "1 (16.7%)"

@@ -142,9 +142,12 @@ def test_results_hold_a_hand_worked_paired_t(finished_run):
 @pytest.mark.slow
 def test_tables_and_report_are_written(finished_run):
     tables = finished_run / "results/tiny/tables"
-    for stem in ("table1_baseline", "table2_outcomes_by_visit", "table3_tests"):
+    stems = ("table1_baseline", "table2_outcomes_by_visit", "table3_tests")
+    stems += ("responders", "categorical_by_visit", "categorical_shift", "mmrm_appendix")
+    for stem in stems:
         for ext in ("csv", "md", "html", "docx"):
             assert (tables / f"{stem}.{ext}").stat().st_size > 0
+    assert (tables / "tables.docx").stat().st_size > 0
     report = (finished_run / "results/tiny/report.html").read_text()
     assert "Tiny two-arm study" in report
     assert "Timed Up and Go" in report

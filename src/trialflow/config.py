@@ -297,6 +297,8 @@ class Study:
     #: encoding, delimiter and decimal mark of the study's CSV files
     csv: CsvDialect = field(default_factory=CsvDialect)
     figures: FigureOptions = field(default_factory=FigureOptions)
+    #: ``labels:``: variable -> {code: label} for readers (see trialflow.labels)
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def reference_arm(self) -> Arm:
@@ -475,6 +477,7 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
         roster=RosterSpec(**(raw.get("roster") or {})),
         csv=CsvDialect(**(raw.get("csv") or {})),
         figures=FigureOptions(**figures),
+        labels={k: dict(v) for k, v in (raw.get("labels") or {}).items()},
     )
 
 

@@ -26,6 +26,9 @@ SOURCE_COLUMNS = ("source_file", "source_row")
 #: the roster's file name inside a study's ``data_dir`` (any readable extension)
 ROSTER_STEM = "participants"
 ROSTER_FILE = ROSTER_STEM + ".csv"
+#: the optional adverse-event list inside a study's ``data_dir`` (absent: not collected)
+ADVERSE_EVENTS_FILE = "adverse_events.csv"
+ADVERSE_EVENTS = "adverse_events"
 
 
 @dataclass(frozen=True)
@@ -50,15 +53,19 @@ class RawInput:
 def raw_input_paths(study: Study) -> dict[str, Path]:
     """The roster and each instrument's file or directory, as the config places them.
 
-    Keys are ``participants`` and the instrument ids; paths are as given in the config
-    (relative to the working directory unless absolute). The roster is ``roster.file``, else
-    ``participants.<ext>`` of any readable type, found by name.
+    Keys are ``participants``, the instrument ids and, when the file exists,
+    ``adverse_events``; paths are as given in the config (relative to the working directory
+    unless absolute). The roster is ``roster.file``, else ``participants.<ext>`` of any
+    readable type, found by name.
     """
     data_dir = Path(study.data_dir)
     roster = study.roster.file
     paths = {"participants": data_dir / roster if roster else find_table(data_dir, ROSTER_STEM)}
     for spec in study.instruments:
         paths[spec.id] = spec.path(data_dir)
+    events = find_file(data_dir, ADVERSE_EVENTS_FILE)
+    if events.is_file() and ADVERSE_EVENTS not in paths:  # optional input
+        paths[ADVERSE_EVENTS] = events
     return paths
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from trialflow.config import Estimand, PlannedAnalysis, Study
+from trialflow.labels import label
 from trialflow.reported import METHOD_NAMES, TEST_NAMES
 from trialflow.stats.confirmatory import DEFAULT_STRATEGY
 from trialflow.stats.contract import MODEL_FIT_COLUMNS, typed_results
@@ -348,7 +349,7 @@ def _models_paragraph(study: Study, res: pd.DataFrame, model_fits: pd.DataFrame 
 def _mmrm_sentence(study: Study, res: pd.DataFrame, model_fits: pd.DataFrame | None) -> str:
     """``a mixed model for repeated measures (MMRM: <model>; <covariance>; ...)``."""
     options = study.analysis.mmrm
-    candidates = _join(list(options.covariance))
+    candidates = _join([label("covariance", name, study) for name in options.covariance])
     found = mmrm_covariance_used(model_fits)
     if found:
         cov = "covariance structure used: " + _join(

@@ -1,15 +1,16 @@
 """The self-contained HTML report of a study (``results/<study>/report.html``).
 
-One file with everything embedded: figures as base64 ``data:`` URIs of their PNGs (of their
-SVGs when only SVG was written, the flow diagram then inline as ``<svg>``), the tables as HTML,
-a methods section generated from the study configuration (the analysis plan) and the results
-(:mod:`trialflow.methods`), the data-quality and scoring summaries, and the software versions.
-No timestamps or absolute paths, so identical inputs give identical bytes.
+One file that navigates (a sidebar of contents, a summary first, a collapsible section per
+outcome) with the tables as HTML, a methods section generated from the study configuration
+(the analysis plan) and the results (:mod:`trialflow.methods`), the data-quality and scoring
+summaries and the software versions. The flow diagram, the forest plot and the trajectories are
+embedded as screen-resolution PNGs (the SVG itself when only SVG was written), each linking to
+its file beside the report; the other figures are links
+(:mod:`trialflow.report_parts`). No timestamps or absolute paths, so identical inputs give identical bytes.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import platform
 import re
@@ -25,8 +26,15 @@ from markupsafe import Markup
 from trialflow.config import Study
 from trialflow.figures import MANIFEST
 from trialflow.methods import methods_paragraphs, mmrm_covariance_used
+from trialflow.report_parts import (
+    figure_links,
+    flow_summary,
+    outcome_sections,
+    primary_summary,
+    table_fragment,
+)
 from trialflow.reported import outcome_labels
-from trialflow.tables import Table, build_study_tables, table_html
+from trialflow.tables import SUPPLEMENTARY_TABLES, Table, build_study_tables, table_html
 
 __all__ = [
     "SOFTWARE",
@@ -97,7 +105,8 @@ def _inline_svg(svg: str) -> str:
 
 
 def load_figures(figures_dir: str | Path) -> list[dict]:
-    """Read the figures written by :func:`trialflow.figures.write_study_figures`.
+    """Read the manifest of the figures written by
+    :func:`trialflow.figures.write_study_figures`.
 
     Parameters
     ----------
@@ -108,22 +117,17 @@ def load_figures(figures_dir: str | Path) -> list[dict]:
     -------
     list of dict
         Manifest rows (``kind, outcome, stem, title, caption``) plus ``format`` (``png``
-        when the PNG exists, else ``svg``), ``data_uri`` (base64) and, for SVG,
-        ``inline_svg`` (markup for embedding directly; empty for PNG).
+        when the PNG exists, else ``svg``) and ``inline_svg`` (the SVG's markup for the flow
+        diagram when only SVG was written; empty otherwise).
     """
     figures_dir = Path(figures_dir)
     manifest = pd.read_csv(figures_dir / MANIFEST, dtype=str, keep_default_na=False)
     figures = []
     for row in manifest.to_dict("records"):
-        png = figures_dir / f"{row['stem']}.png"
-        if png.exists():
-            encoded = base64.b64encode(png.read_bytes()).decode("ascii")
-            row.update(format="png", data_uri=f"data:image/png;base64,{encoded}")
-            row["inline_svg"] = Markup("")
-        else:
+        png = (figures_dir / f"{row['stem']}.png").exists()
+        row.update(format="png" if png else "svg", inline_svg=Markup(""))
+        if not png and row["kind"] == "consort":
             svg = (figures_dir / f"{row['stem']}.svg").read_text(encoding="utf-8")
-            encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-            row.update(format="svg", data_uri=f"data:image/svg+xml;base64,{encoded}")
             row["inline_svg"] = Markup(_inline_svg(svg))
         figures.append(row)
     return figures
@@ -140,6 +144,8 @@ def render_report(
     versions: Mapping[str, str] | None = None,
     model_fits: pd.DataFrame | None = None,
     provenance: Mapping | None = None,
+    participant_flow: pd.DataFrame | None = None,
+    extra_tables: Sequence[Mapping] = (),
 ) -> str:
     """The report as one HTML string.
 
@@ -149,9 +155,10 @@ def render_report(
     tables : sequence of Table
         From :func:`trialflow.tables.build_study_tables`.
     figures : sequence of mapping
-        From :func:`load_figures`.
+        From :func:`load_figures` (with ``href`` and, for embedded kinds, ``png_uri``:
+        :func:`trialflow.report_parts.figure_links`).
     results : pandas.DataFrame
-        ``results.csv`` rows, for the methods section.
+        ``results.csv`` rows, for the summary and the methods section.
     outcomes : pandas.DataFrame
         Outcome metadata, for headings.
     data_quality, scoring_summary : pandas.DataFrame, optional
@@ -162,20 +169,17 @@ def render_report(
         ``model_fits.csv``, for the methods section.
     provenance : mapping, optional
         From :func:`trialflow.provenance.provenance_summary`: the Provenance section.
+    participant_flow : pandas.DataFrame, optional
+        ``participant_flow.csv``, for the summary.
+    extra_tables : sequence of mapping
+        ``name, title, html`` of the supplementary tables (responders, categorical, harms,
+        MMRM appendix), as written beside the report.
 
     Returns
     -------
     str
     """
     versions = dict(versions) if versions is not None else software_versions()
-    labels = outcome_labels(outcomes)
-    groups: dict[str, list[Mapping]] = {}
-    for fig in figures:
-        if fig["outcome"]:
-            groups.setdefault(fig["outcome"], []).append(fig)
-    outcome_figures = [
-        {"outcome": o, "label": labels.get(o, o), "figures": figs} for o, figs in groups.items()
-    ]
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -186,14 +190,18 @@ def render_report(
     design = (
         "parallel-group randomised trial" if study.design == "parallel" else "single-arm study"
     )
+    table2 = next(t for t in tables if t.name == "table2_outcomes_by_visit")
+    shown = [{"name": t.name, "title": t.title, "html": Markup(table_html(t))} for t in tables]
     return template.render(
         study=study,
         design_text=design,
         versions=versions,
-        methods=methods_paragraphs(study, results, versions, model_fits, labels),
-        tables=[{"name": t.name, "title": t.title, "html": Markup(table_html(t))} for t in tables],
+        methods=methods_paragraphs(study, results, versions, model_fits, outcome_labels(outcomes)),
+        primary=primary_summary(study, results, outcomes),
+        flow=frame_html(flow_summary(participant_flow, study)),
+        tables=[*shown, *extra_tables],
         figures=list(figures),
-        outcome_figures=outcome_figures,
+        outcome_sections=outcome_sections(study, table2, figures, outcomes),
         data_quality=frame_html(data_quality),
         scoring_summary=frame_html(scoring_summary),
         provenance=provenance,
@@ -216,6 +224,8 @@ def write_report(
     table1: pd.DataFrame | None = None,
     model_fits: pd.DataFrame | None = None,
     provenance: Mapping | None = None,
+    participant_flow: pd.DataFrame | None = None,
+    tables_dir: str | Path | None = None,
 ) -> Path:
     """Build the tables, read the figures and write ``report.html``.
 
@@ -227,7 +237,8 @@ def write_report(
     analysis, outcomes, participants, results, descriptives
         As for :func:`trialflow.tables.write_study_tables`.
     figures_dir : path-like
-        The directory :func:`trialflow.figures.write_study_figures` wrote.
+        The directory :func:`trialflow.figures.write_study_figures` wrote; the report links
+        to its files (relative to ``out``).
     data_quality, scoring_summary : pandas.DataFrame, optional
         ``data_quality.csv`` and ``scoring_summary.csv``.
     versions : mapping, optional
@@ -238,18 +249,26 @@ def write_report(
         ``model_fits.csv`` (the MMRM facts the methods section states).
     provenance : mapping, optional
         The report's Provenance section (:func:`trialflow.provenance.provenance_summary`).
+    participant_flow : pandas.DataFrame, optional
+        ``participant_flow.csv`` (the summary's flow table).
+    tables_dir : path-like, optional
+        Where the supplementary tables' HTML files are (:data:`SUPPLEMENTARY_TABLES`);
+        those found are shown after Tables 1-4.
 
     Returns
     -------
     pathlib.Path
     """
+    out = Path(out)
     tables = build_study_tables(
         study, outcomes, participants, results, descriptives, analysis=analysis, table1=table1
     )
+    extra = _supplementary(tables_dir) if tables_dir is not None else []
+    figures = figure_links(load_figures(figures_dir), Path(figures_dir), out.parent)
     text = render_report(
         study,
         tables,
-        load_figures(figures_dir),
+        figures,
         results,
         outcomes,
         data_quality,
@@ -257,8 +276,24 @@ def write_report(
         versions,
         model_fits,
         provenance,
+        participant_flow,
+        extra,
     )
-    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8", newline="\n")
     return out
+
+
+def _supplementary(tables_dir: str | Path) -> list[dict]:
+    """``name, title, html`` of the supplementary tables written in ``tables_dir``."""
+    found = []
+    for name in SUPPLEMENTARY_TABLES:
+        page = Path(tables_dir) / f"{name}.html"
+        if page.exists():
+            fragment = table_fragment(page.read_text(encoding="utf-8"))
+            title = re.search(r"<caption>(.*?)</caption>", fragment, re.S)
+            found.append(
+                {"name": name, "title": html.unescape(title.group(1)) if title else name}
+                | {"html": fragment}
+            )
+    return found

@@ -56,6 +56,7 @@ _READERS = (
     "table1",
     "tables",
     "flow",
+    "labels",
 )
 
 #: top-level study keys each stage reads; ``report`` (figures, report, provenance) reads
@@ -192,6 +193,10 @@ def resolved_study(study: Study) -> dict[str, Any]:
             "dpi": study.figures.dpi,
             "trajectory_sample": study.figures.trajectory_sample,
             "seed": study.figures.seed,
+        },
+        "labels": {
+            variable: dict(sorted(codes.items()))
+            for variable, codes in sorted(study.labels.items())
         },
     }
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from trialflow.config import Study
 from trialflow.errors import InputProblem
 from trialflow.io import (
+    ADVERSE_EVENTS,
     ROSTER_STEM,
     RawInput,
     raw_input_files,
@@ -44,7 +45,7 @@ def read_study_inputs(study: Study) -> tuple[dict[str, RawInput], list[InputProb
     dialect = Dialect(study.csv.encoding, study.csv.delimiter, study.csv.decimal)
     sheets = raw_input_sheets(study)
     inputs = {
-        name: read_raw_input(path, sheet=sheets[name], dialect=dialect)
+        name: read_raw_input(path, sheet=sheets.get(name), dialect=dialect)
         for name, path in raw_input_paths(study).items()
     }
     problems: list[InputProblem] = _ambiguous_names(study)
@@ -97,6 +98,9 @@ def prepare_inputs(
             prepared[name] = Prepared(None, [], [], None)
             continue
         label = _file_of(read.frame, str(paths[name]))
+        if name == ADVERSE_EVENTS:  # always adverse_events.csv: a plain long table
+            prepared[name] = Prepared(read.frame, [], [], None)
+            continue
         if name == "participants":
             result = prepare_roster(read.frame, read.cells, study, label)
         else:

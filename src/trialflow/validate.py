@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from trialflow import instruments
+from trialflow.adverse_events import checked_adverse_events
 from trialflow.config import InstrumentSpec, Study
 from trialflow.errors import InputError, InputProblem
 from trialflow.identifying import identifying_reason
@@ -54,6 +55,7 @@ class ValidatedStudy:
     participants: pd.DataFrame
     instruments: dict[str, pd.DataFrame]
     quality: pd.DataFrame
+    adverse_events: pd.DataFrame | None = None  # None: adverse_events.csv absent
 
 
 @dataclass
@@ -477,6 +479,7 @@ def with_output_labels(validated: ValidatedStudy, study: Study) -> ValidatedStud
         sources(validated.participants),
         {k: sources(v) for k, v in validated.instruments.items()},
         quality,
+        None if validated.adverse_events is None else sources(validated.adverse_events),
     )
 
 
@@ -566,8 +569,9 @@ def validate_inputs(study: Study) -> ValidatedStudy:
         found,
         {name: result.source for name, result in prepared.items()},
     )
+    events = checked_adverse_events(inputs, frames, study, found.problems)
     if found.problems or "participants" not in frames:
         raise InputError(found.problems)
     participants = frames.pop("participants")
     quality = data_quality(study, participants, frames, found.findings)
-    return ValidatedStudy(participants, frames, quality)
+    return ValidatedStudy(participants, frames, quality, events)

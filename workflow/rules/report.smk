@@ -145,6 +145,64 @@ rule within_arm_table:
         "../../scripts/write_tables.py"
 
 
+# Responders, categorical outcomes by visit (and their shift table), harms, the MMRM appendix, and
+# tables.docx with every table of the study: a rule of its own, as it refits the planned MMRMs.
+rule supplementary_tables:
+    input:
+        analysis=rules.assemble.output.analysis,
+        outcomes=rules.score.output.outcomes,
+        validated=rules.validate.output.validated,
+        results=rules.analyse.output.results,
+        descriptives=rules.descriptives.output.descriptives,
+    output:
+        responders=report(
+            "results/{study}/tables/responders.html",
+            caption="../report/responders.rst",
+            category="{study}",
+            subcategory="Tables",
+        ),
+        categorical=report(
+            "results/{study}/tables/categorical_by_visit.html",
+            caption="../report/categorical.rst",
+            category="{study}",
+            subcategory="Tables",
+        ),
+        harms=report(
+            "results/{study}/tables/harms.html",
+            caption="../report/harms.rst",
+            category="{study}",
+            subcategory="Tables",
+        ),
+        mmrm_appendix=report(
+            "results/{study}/tables/mmrm_appendix.html",
+            caption="../report/mmrm_appendix.rst",
+            category="{study}",
+            subcategory="Tables",
+        ),
+        other_formats=expand(
+            "results/{{study}}/tables/{table}.{ext}",
+            table=["responders", "categorical_by_visit", "harms", "mmrm_appendix"],
+            ext=["csv", "md", "docx"],
+        ),
+        shift=expand(
+            "results/{{study}}/tables/categorical_shift.{ext}",
+            ext=["csv", "md", "html", "docx"],
+        ),
+        tables_docx="results/{study}/tables/tables.docx",
+    log:
+        "logs/{study}/supplementary_tables.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("supplementary_tables"),
+        runtime=runtime_min("supplementary_tables"),
+    params:
+        study=study_config("report"),
+    script:
+        "../../scripts/write_supplementary_tables.py"
+
+
 rule report:
     input:
         analysis=rules.assemble.output.analysis,
@@ -165,6 +223,8 @@ rule report:
             rules.figures.output.change,
             rules.figures.output.qq,
         ],
+        participant_flow=rules.analyse.output.participant_flow,
+        supplementary=rules.supplementary_tables.output.tables_docx,
     output:
         report=report(
             "results/{study}/report.html",
@@ -199,6 +259,7 @@ rule provenance:
         rules.figures.output,
         rules.tables.output,
         within_arm_table_files,
+        rules.supplementary_tables.output,
         rules.report.output,
         rules.export.output,
     output:

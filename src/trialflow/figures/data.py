@@ -48,6 +48,7 @@ EFFECT_COLUMNS = (
     "smd",
     "smd_low",
     "smd_high",
+    "n_by_arm",
 )
 STANDARDISED = "standardised_difference"
 
@@ -181,7 +182,8 @@ def standardised_effects(
     Returns
     -------
     pandas.DataFrame
-        :data:`EFFECT_COLUMNS`; sorted in outcome-metadata order.
+        :data:`EFFECT_COLUMNS`; sorted in outcome-metadata order; ``n_by_arm`` the
+        participants with baseline and visit values per arm (``"19/20"``, study arm order).
     """
     res = ReportedResults(results, study)
     labels = outcome_labels(outcomes)
@@ -210,9 +212,23 @@ def standardised_effects(
                     "smd": direction * hit["effect_size"],
                     "smd_low": float(np.min(limits)),
                     "smd_high": float(np.max(limits)),
+                    "n_by_arm": _n_by_arm(analysis, study, outcome, hit["visit"]),
                 }
             )
     return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
+
+
+def _n_by_arm(analysis: pd.DataFrame, study: Study, outcome: str, visit: str) -> str:
+    """``"19/20"``: per arm (study order), the participants with a value at baseline and at
+    ``visit`` (the pairs the change and the baseline-adjusted models use)."""
+    rows = analysis.loc[(analysis["outcome"] == outcome) & analysis["value"].notna()]
+    at = {
+        v: set(rows.loc[rows["visit"] == v, "participant_id"]) for v in (study.baseline.id, visit)
+    }
+    both = at[study.baseline.id] & at[visit]
+    arms = rows.drop_duplicates("participant_id").set_index("participant_id")["arm"]
+    counts = arms.loc[arms.index.isin(both)].value_counts()
+    return "/".join(str(int(counts.get(arm, 0))) for arm in study.arm_ids)
 
 
 def forest_method(study: Study) -> str:

@@ -22,6 +22,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from trialflow.config import Study
 from trialflow.stats.descriptives import mean_ci
+from trialflow.tables.format import format_ci
 
 from .data import changes, outcome_wide, trajectory_lines, trajectory_summary
 from .style import arm_palette, figure_style
@@ -294,9 +295,13 @@ def change_figure(
 
 
 def forest_figure(
-    effects: pd.DataFrame, xlabel: str, favours: tuple[str, str] | None = None
+    effects: pd.DataFrame,
+    xlabel: str,
+    favours: tuple[str, str] | None = None,
+    n_header: str = "n",
 ) -> Figure:
-    """Forest plot of standardised effects (one row per outcome and comparison).
+    """Forest plot of standardised effects (one row per outcome and comparison), with the
+    estimate and interval as text and the n per arm in columns beside it.
 
     Parameters
     ----------
@@ -305,7 +310,10 @@ def forest_figure(
     xlabel : str
         What the x-axis shows.
     favours : tuple of str, optional
-        Texts for the left and right of zero, e.g. ``("favours control", "favours exercise")``.
+        Texts for the left and right of zero, e.g. ``("favours control", "favours exercise")``;
+        each is drawn on its own side of the null line.
+    n_header : str
+        Header of the n column (e.g. ``"n (control/exercise)"``).
 
     Returns
     -------
@@ -319,32 +327,49 @@ def forest_figure(
     step = 0.7 / max(1, len(comparisons))
     with figure_style():
         fig = Figure(
-            figsize=(7.0, 1.3 + 0.28 * max(1, len(outcomes)) * max(1, len(comparisons))),
+            figsize=(9.5, 1.5 + 0.28 * max(1, len(outcomes)) * max(1, len(comparisons))),
             layout="constrained",
         )
-        ax = fig.add_subplot()
+        ax, columns = fig.subplots(1, 2, sharey=True, width_ratios=[3, 2])
         ax.axvline(0, color="0.4", lw=0.8)
         for k, comparison in enumerate(comparisons):
             sub = effects[effects["comparison"] == comparison]
             y = np.array([outcomes.index(lbl) for lbl in sub["label"]], dtype=float)
             y += (k - (len(comparisons) - 1) / 2) * step
             _forest_series(ax, sub, y, palette[comparison], comparison)
+            _forest_columns(columns, sub, y)
         ax.set_yticks(range(len(outcomes)))
         ax.set_yticklabels(["\n".join(wrap(o, 50)) for o in outcomes])
         ax.set_ylim(max(1, len(outcomes)) - 0.5, -0.5)
         if not outcomes:  # no model-based effect in the results (e.g. no model fitted)
             ax.text(0.5, 0.5, "no model-based effects", ha="center", transform=ax.transAxes)
         ax.set_xlabel(xlabel)
-        if favours:
-            ax.text(0.0, 1.01, f"← {favours[0]}", transform=ax.transAxes, **_FAVOURS_LEFT)
-            ax.text(1.0, 1.01, f"{favours[1]} →", transform=ax.transAxes, **_FAVOURS_RIGHT)
+        low, high = ax.get_xlim()
+        room = 0.3 * (high - low)  # the null line inside, with room for the labels either side
+        ax.set_xlim(min(low, -room), max(high, room))
+        if favours:  # at the null line, each on its own side
+            at_zero = ax.get_xaxis_transform()
+            ax.text(0, 1.01, f"← {favours[0]} ", transform=at_zero, **_FAVOURS_LEFT)
+            ax.text(0, 1.01, f" {favours[1]} →", transform=at_zero, **_FAVOURS_RIGHT)
+        columns.axis("off")
+        for x, header in ((0.0, "Estimate (CI)"), (0.72, n_header)):
+            columns.text(x, 1.01, header, transform=columns.transAxes, **_FAVOURS_RIGHT)
         if len(comparisons) > 1:
-            ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+            fig.legend(*ax.get_legend_handles_labels(), frameon=False, loc="outside lower center")
     return fig
 
 
-_FAVOURS_LEFT = {"ha": "left", "va": "bottom", "fontsize": 8}
-_FAVOURS_RIGHT = {"ha": "right", "va": "bottom", "fontsize": 8}
+# the left label ends at the null line, the right one starts there
+_FAVOURS_LEFT = {"ha": "right", "va": "bottom", "fontsize": 8}
+_FAVOURS_RIGHT = {"ha": "left", "va": "bottom", "fontsize": 8}
+
+
+def _forest_columns(columns, effects: pd.DataFrame, y: np.ndarray) -> None:
+    """The numbers beside the graphic: ``0.76 (0.43 to 1.09)`` and the n per arm."""
+    for row, height in zip(effects.itertuples(index=False), y, strict=True):
+        text = format_ci(row.smd, row.smd_low, row.smd_high, 2) or "not estimable"
+        columns.text(0.0, height, text, va="center", fontsize=8)
+        columns.text(0.72, height, row.n_by_arm, va="center", fontsize=8)
 
 
 def _forest_series(ax, effects: pd.DataFrame, y: np.ndarray, colour, label: str) -> None:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from textwrap import wrap
 
 import numpy as np
 import pandas as pd
@@ -246,7 +247,9 @@ def _forest(inputs: _Inputs, title: str):
         xlabel = f"Standardised difference at {study.primary_visit.label} ({ci})"
         other = study.arms[1].label if len(study.arms) == 2 else "comparison arm"
         favours = (f"favours {study.reference_arm.label}", f"favours {other}")
-    return forest_figure(effects, xlabel, favours)
+    # the order of the n column's numbers, wrapped to the column's width
+    n_header = "\n".join(wrap("n (" + " / ".join(arm.label for arm in study.arms) + ")", 24))
+    return forest_figure(effects, xlabel, favours, n_header if len(study.arms) > 1 else "n")
 
 
 #: the per-outcome figure kinds, one directory each

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -310,6 +311,31 @@ def _cleaned(series: pd.Series, function: Callable[[Any], Any], otype) -> pd.Ser
     return pd.Series(values, index=series.index, name=series.name, dtype=otype)
 
 
+@dataclass(frozen=True)
+class CategoryScore:
+    """A categorical score (a band or grade) that is a function of an analysed score.
+
+    Attributes
+    ----------
+    score : str
+        The categorical score's name (e.g. ``"anxiety_band"``).
+    source : str
+        The analysed score it is cut from (e.g. ``"anxiety"``).
+    label : str
+        Printed name.
+    levels : tuple of str
+        The categories in their printed order, as the definition lists them.
+    classify : callable
+        Score value -> category (NaN for a missing value), the function scoring uses.
+    """
+
+    score: str
+    source: str
+    label: str
+    levels: tuple[str, ...]
+    classify: Callable[[float], Any]
+
+
 class Instrument:
     """Base class of an instrument type: structure from a definition file, scoring in code.
 
@@ -362,6 +388,13 @@ class Instrument:
         """One row per score column: label, unit, direction, algorithm, analysed."""
         opts = self.resolve_options(options)
         return pd.DataFrame(self._outcome_rows(opts), columns=list(OUTCOME_COLUMNS))
+
+    def categories(self, **options: Any) -> list[CategoryScore]:
+        """The categorical scores (bands, grades) derived from an analysed score; none here."""
+        return self._category_scores(self.resolve_options(options))
+
+    def _category_scores(self, options: Mapping[str, Any]) -> list[CategoryScore]:
+        return []
 
     def check_items(self, items: pd.DataFrame, **options: Any) -> list[InputProblem]:
         """Answers outside an item's allowed responses (and bad roster values if present)."""

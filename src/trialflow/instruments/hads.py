@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialflow.instruments._base import Instrument, item_row, map_distinct, outcome_row
+from trialflow.instruments._base import (
+    CategoryScore,
+    Instrument,
+    item_row,
+    map_distinct,
+    outcome_row,
+)
 
 SUBSCALES = ("anxiety", "depression")
 
@@ -77,6 +83,20 @@ class HADS(Instrument):
             for s in SUBSCALES
         ]
         return rows
+
+    def _category_scores(self, options: Mapping[str, Any]) -> list[CategoryScore]:
+        definition = self.definition(options)
+        levels = tuple(str(band["label"]) for band in definition["bands"])
+        return [
+            CategoryScore(
+                f"{s}_band",
+                s,
+                definition["subscales"][s]["label"] + " band",
+                levels,
+                lambda total: _band(total, definition["bands"]),
+            )
+            for s in SUBSCALES
+        ]
 
     def item_scores(self, values: pd.DataFrame, options: Mapping[str, Any]) -> pd.DataFrame:
         """The 0-3 score of every item (columns 1-14) from the entered codes."""

@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialflow.instruments._base import Instrument, item_row, map_distinct, outcome_row
+from trialflow.instruments._base import (
+    CategoryScore,
+    Instrument,
+    item_row,
+    map_distinct,
+    outcome_row,
+)
 
 CATEGORICAL = (
     "pain_walking",
@@ -150,6 +156,11 @@ class HSS(Instrument):
             )
         )
         return rows
+
+    def _category_scores(self, options: Mapping[str, Any]) -> list[CategoryScore]:
+        grades = self.definition(options)["grades"]
+        levels = tuple(str(g["label"]) for g in grades)
+        return [CategoryScore("grade", "total", "HSS grade", levels, lambda t: _grade(t, grades))]
 
     def _score(self, values: pd.DataFrame, options: Mapping[str, Any]) -> pd.DataFrame:
         definition = self.definition(options)

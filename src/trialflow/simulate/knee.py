@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from trialflow.adverse_events import ADVERSE_EVENT_COLUMNS
 from trialflow.simulate._core import (
     Cohort,
     Outcome,
@@ -268,4 +269,6 @@ def simulate(seed: int = DEFAULT_SEED, n: int | None = None) -> dict[str, pd.Dat
         options={"coding": "score"},
         missing_rate=0.0005,
     )
-    return {key: frames[key] for key in ("participants", *INSTRUMENTS)}
+    # the paper reports no adverse events: the list exists and is empty (header only)
+    frames["adverse_events"] = pd.DataFrame(columns=list(ADVERSE_EVENT_COLUMNS))
+    return {key: frames[key] for key in ("participants", *INSTRUMENTS, "adverse_events")}

@@ -140,6 +140,7 @@ def analyse_mmrm(
     study: Study,
     analysis_set: str | None = None,
     estimand: str | None = None,
+    keep_fits: dict | None = None,
 ) -> MMRMAnalysis:
     """MMRM rows of ``results.csv`` and ``model_fits.csv`` for every outcome of ``analysis``.
 
@@ -155,6 +156,9 @@ def analyse_mmrm(
     estimand : str, optional
         The estimand the models target, in words (default: the design's, under MAR with the
         hypothetical strategy for dropout).
+    keep_fits : dict, optional
+        Filled with ``outcome -> (model_fits row, MMRMResults or None)``: the fitted models
+        themselves, for the MMRM appendix table.
 
     Returns
     -------
@@ -176,10 +180,9 @@ def analyse_mmrm(
         estimand=estimand,
     )
     for outcome, frame in analysis.groupby("outcome", sort=True):
-        if study.single_arm:
-            found, fit, model = _single_arm(str(outcome), frame, study, settings)
-        else:
-            found, fit, model = _parallel(str(outcome), frame, study, settings)
+        found, fit, model, result = _outcome_model(str(outcome), frame, study, settings)
+        if keep_fits is not None:
+            keep_fits[str(outcome)] = (fit, result)
         rows += [{"study": study.id, "outcome": outcome, "analysis": "mmrm", **r} for r in found]
         fits.append({**fit, "study": study.id})
         counts = model.data.groupby("arm")["participant_id"].nunique()
@@ -198,6 +201,12 @@ def analyse_mmrm(
         fits=pd.DataFrame(fits, columns=list(MODEL_FIT_COLUMNS)),
         subjects=pd.DataFrame(subjects, columns=list(SUBJECT_COLUMNS)),
     )
+
+
+def _outcome_model(outcome: str, frame: pd.DataFrame, study: Study, settings: _Settings):
+    if study.single_arm:
+        return _single_arm(outcome, frame, study, settings)
+    return _parallel(outcome, frame, study, settings)
 
 
 def mmrm_results(analysis: pd.DataFrame, study: Study) -> pd.DataFrame:
@@ -332,7 +341,7 @@ def _parallel_problem(data: pd.DataFrame, reference: str, visits: list[str]) -> 
 
 def _parallel(
     outcome: str, frame: pd.DataFrame, study: Study, settings: _Settings
-) -> tuple[list[dict], dict, _Model]:
+) -> tuple[list[dict], dict, _Model, MMRMResults | None]:
     covariates = settings.covariates
     reference = study.reference_arm.id
     others = [a for a in study.arm_ids if a in set(frame["arm"].dropna()) and a != reference]
@@ -376,6 +385,7 @@ def _parallel(
             ],
             fit,
             model,
+            None,
         )
     note = _note(result, model)
     diffs = result.lsmean_diffs("arm", by="visit", reference=reference, alpha=settings.alpha)
@@ -390,12 +400,12 @@ def _parallel(
                 rows.append(_empty(v, between_contrast(arm, reference), "", 0, "no data in arm"))
             elif v not in present_visits:
                 rows.append(_empty(v, between_contrast(arm, reference), "", 0, "no data at visit"))
-    return rows, fit, model
+    return rows, fit, model, result
 
 
 def _single_arm(
     outcome: str, frame: pd.DataFrame, study: Study, settings: _Settings
-) -> tuple[list[dict], dict, _Model]:
+) -> tuple[list[dict], dict, _Model, MMRMResults | None]:
     covariates = settings.covariates
     group = study.arms[0].id if study.arms else ""
     base = study.baseline.id
@@ -431,6 +441,7 @@ def _single_arm(
             [_empty(a, within_contrast(a, b), group, n_model, why) for a, b in pairs],
             fit,
             model,
+            None,
         )
     note = _note(result, model)
     grid, lc = result.lsmeans_matrix(["visit"])
@@ -444,7 +455,7 @@ def _single_arm(
     for a, b in pairs:
         if (a, b) not in usable:
             rows.append(_empty(a, within_contrast(a, b), group, n_model, "no data"))
-    return rows, fit, model
+    return rows, fit, model, result
 
 
 def inference_text(method: str, ddf: str) -> str:

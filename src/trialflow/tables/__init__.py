@@ -9,15 +9,19 @@ Modules: :mod:`~trialflow.tables.format` (numbers as printed), :mod:`~trialflow.
 (the table object), :mod:`~trialflow.tables.baseline` (Table 1),
 :mod:`~trialflow.tables.cells` (cells and notes the outcome tables share),
 :mod:`~trialflow.tables.build` (Tables 2 and 3), :mod:`~trialflow.tables.classic` (the
-source papers' layouts), :mod:`~trialflow.tables.writers` (files).
+source papers' layouts), :mod:`~trialflow.tables.responders`,
+:mod:`~trialflow.tables.categorical` (bands and grades by visit, shift tables),
+:mod:`~trialflow.tables.mmrm_appendix`, :mod:`~trialflow.tables.writers` (files).
 """
 
 from .baseline import table1_table
 from .build import (
     DEGENERATE_MARK,
     NONPARAMETRIC_MARK,
+    SUPPLEMENTARY_TABLES,
     between_arm_table,
     build_study_tables,
+    build_supplementary_tables,
     outcomes_by_visit_table,
     single_arm_table,
     within_arm_table,
@@ -37,6 +41,7 @@ from .writers import (
     table_markdown,
     write_docx,
     write_study_tables,
+    write_supplementary_tables,
     write_table,
 )
 
@@ -44,10 +49,12 @@ __all__ = [
     "DEGENERATE_MARK",
     "MISSING",
     "NONPARAMETRIC_MARK",
+    "SUPPLEMENTARY_TABLES",
     "TABLE_FORMATS",
     "Table",
     "between_arm_table",
     "build_study_tables",
+    "build_supplementary_tables",
     "decimals_for",
     "fixed_datetime",
     "format_ci",
@@ -61,6 +68,7 @@ __all__ = [
     "table_markdown",
     "write_docx",
     "write_study_tables",
+    "write_supplementary_tables",
     "within_arm_table",
     "write_table",
 ]

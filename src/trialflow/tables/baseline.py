@@ -7,6 +7,7 @@ import pandas as pd
 
 from trialflow import instruments
 from trialflow.config import Study
+from trialflow.labels import label
 from trialflow.reported import outcome_labels
 from trialflow.stats.between import NON_VARIABLES
 from trialflow.stats.table1 import CONDUCT_COLUMNS, declared_table1
@@ -94,7 +95,7 @@ def table1_table(
     Table
     """
     long = _declared(study, participants, analysis) if long is None else long.copy()
-    long["level"] = long["level"].astype(object).fillna("").astype(str)
+    long["level"] = _level_labels(long, study)
     if "text" in long.columns:
         cells = long["text"]
         kinds = long["summary"].map(lambda k: SUMMARY_LABELS.get(k, k))
@@ -143,3 +144,13 @@ def table1_table(
         ),
         group_column="Characteristic",
     )
+
+
+def _level_labels(long: pd.DataFrame, study: Study) -> list[str]:
+    """Category codes (F, ne_asian) as readers name them (:mod:`trialflow.labels`; the
+    config may add its own)."""
+    levels = long["level"].astype(object).fillna("").astype(str)
+    return [
+        label(str(v), level, study) if level else level
+        for v, level in zip(long["variable"], levels, strict=True)
+    ]

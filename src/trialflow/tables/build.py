@@ -50,8 +50,10 @@ from .table import Table
 __all__ = [
     "DEGENERATE_MARK",
     "NONPARAMETRIC_MARK",
+    "SUPPLEMENTARY_TABLES",
     "between_arm_table",
     "build_study_tables",
+    "build_supplementary_tables",
     "outcomes_by_visit_table",
     "single_arm_table",
     "within_arm_table",
@@ -386,3 +388,53 @@ def build_study_tables(
         if study.tables.within_arm:
             tables.append(within_arm_table(study, outcomes, results, descriptives))
     return tables
+
+
+#: the tables after Tables 1-4, in print order
+SUPPLEMENTARY_TABLES = (
+    "responders",
+    "categorical_by_visit",
+    "categorical_shift",
+    "harms",
+    "mmrm_appendix",
+)
+
+
+def build_supplementary_tables(
+    study: Study,
+    outcomes: pd.DataFrame,
+    participants: pd.DataFrame,
+    results: pd.DataFrame,
+    analysis: pd.DataFrame,
+    adverse_events: pd.DataFrame | None = None,
+) -> list[Table]:
+    """The responder table, the categorical outcomes by visit and their shift table, the
+    harms table and the MMRM appendix (:data:`SUPPLEMENTARY_TABLES`), in print order.
+
+    Parameters
+    ----------
+    study : Study
+    outcomes, participants, results
+        As for :func:`build_study_tables`.
+    analysis : pandas.DataFrame
+        The long analysis data (categories are cut from it; the appendix refits on it).
+    adverse_events : pandas.DataFrame, optional
+        The validated ``adverse_events.csv``; None when the study has none (not collected).
+
+    Returns
+    -------
+    list of Table
+    """
+    # imported here: the appendix imports the MMRM engine, which Tables 1-4 do not need
+    from .categorical import categorical_by_visit_table, categorical_shift_table
+    from .harms import harms_table
+    from .mmrm_appendix import mmrm_appendix_table
+    from .responders import responders_table
+
+    return [
+        responders_table(study, outcomes, results),
+        categorical_by_visit_table(study, analysis),
+        categorical_shift_table(study, analysis),
+        harms_table(study, adverse_events, participants),
+        mmrm_appendix_table(study, analysis, participants, outcomes),
+    ]

@@ -1,16 +1,15 @@
 """Writing tables: CSV, Markdown, HTML and Word, byte-identical for identical input.
 
-The Word file gets fixed core-property dates and zip timestamps (``SOURCE_DATE_EPOCH`` when
-set), so that reruns give the same bytes.
+The Word file (:mod:`trialflow.tables.word`: captions with SEQ fields, three-line tables) gets
+fixed core-property dates and zip timestamps (``SOURCE_DATE_EPOCH`` when set), so that reruns
+give the same bytes.
 """
 
 from __future__ import annotations
 
 import html
-import io
 import os
 import re
-import zipfile
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,10 +19,11 @@ import pandas as pd
 from tabulate import tabulate
 
 from trialflow.config import Study
-from trialflow.safe_text import markdown_safe, spreadsheet_safe, spreadsheet_safe_frame
+from trialflow.safe_text import markdown_safe, spreadsheet_safe_frame
 
-from .build import build_study_tables
+from .build import SUPPLEMENTARY_TABLES, build_study_tables, build_supplementary_tables
 from .table import Table
+from .word import docx_bytes
 
 __all__ = [
     "fixed_datetime",
@@ -31,6 +31,7 @@ __all__ = [
     "table_markdown",
     "write_docx",
     "write_study_tables",
+    "write_supplementary_tables",
     "write_table",
 ]
 
@@ -110,72 +111,8 @@ table.tf-table tfoot td {{ font-size: 0.9em; color: #444; border: none; }}
 """
 
 
-def _deterministic_zip(data: bytes, when: datetime) -> bytes:
-    """Rewrite a zip with fixed member timestamps and attributes, members in original order."""
-    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, src.read(info.filename))
-    return out.getvalue()
-
-
 def _docx_bytes(tables: Sequence[Table], title: str | None = None) -> bytes:
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    document = Document()
-    when = fixed_datetime()
-    props = document.core_properties
-    props.author = "trialflow"
-    props.last_modified_by = "trialflow"
-    props.created = props.modified = props.last_printed = when
-    props.revision = 1
-    props.title = title or (tables[0].title if tables else "")
-    props.comments = ""
-    widest = max((t.frame.shape[1] for t in tables), default=0)
-    if widest > 6:  # wide tables read better on a landscape page
-        section = document.sections[0]
-        section.orientation = WD_ORIENT.LANDSCAPE
-        section.page_width, section.page_height = section.page_height, section.page_width
-    for section in document.sections:
-        section.left_margin = section.right_margin = Pt(36)
-    size = Pt(8 if widest > 6 else 9)
-    for i, table in enumerate(tables):
-        if i:
-            document.add_page_break()
-        heading = document.add_paragraph()
-        heading.add_run(table.title).bold = True
-        frame = table.display_frame()
-        grid = document.add_table(rows=1, cols=max(1, frame.shape[1]))
-        grid.style = "Table Grid"
-        header = grid.rows[0]
-        # repeat the header row on every page of a long table
-        tr_pr = header._tr.get_or_add_trPr()
-        repeat = OxmlElement("w:tblHeader")
-        repeat.set(qn("w:val"), "true")
-        tr_pr.append(repeat)
-        for cell, name in zip(header.cells, frame.columns, strict=False):
-            run = cell.paragraphs[0].add_run(str(spreadsheet_safe(str(name))))
-            run.bold = True
-            run.font.size = size
-        for values in frame.itertuples(index=False):
-            cells = grid.add_row().cells
-            for cell, value in zip(cells, values, strict=False):
-                # Word tables are pasted into spreadsheets: formula-like text gets its '
-                cell.paragraphs[0].add_run(str(spreadsheet_safe(str(value)))).font.size = size
-        for note in table.footnotes:
-            para = document.add_paragraph()
-            para.add_run(note).font.size = Pt(8)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return _deterministic_zip(buffer.getvalue(), when)
+    return docx_bytes(tables, title, fixed_datetime())
 
 
 def write_docx(tables: Sequence[Table], path: str | Path, title: str | None = None) -> Path:
@@ -273,3 +210,45 @@ def with_config_hash(table: Table, study: Study) -> Table:
 
     note = f"Analysis config SHA-256: {config_sha256(study)} (see provenance.json)."
     return replace(table, footnotes=(*table.footnotes, note))
+
+
+def write_supplementary_tables(
+    study: Study,
+    analysis: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    participants: pd.DataFrame,
+    results: pd.DataFrame,
+    descriptives: pd.DataFrame | None,
+    outdir: str | Path,
+    adverse_events: pd.DataFrame | None = None,
+) -> list[Path]:
+    """Write the supplementary tables (:data:`~trialflow.tables.build.SUPPLEMENTARY_TABLES`)
+    as ``<name>.{csv,md,html,docx}``, and ``tables.docx``: every table of the study, Tables
+    1-4 first, in one Word document.
+
+    Parameters
+    ----------
+    study, analysis, outcomes, participants, results, descriptives
+        As for :func:`write_study_tables`.
+    outdir : path-like
+        Directory for the files; created if needed.
+    adverse_events : pandas.DataFrame, optional
+        The validated ``adverse_events.csv`` (None: not collected).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The supplementary tables' files in :data:`SUPPLEMENTARY_TABLES` order, then
+        ``tables.docx``.
+    """
+    main = build_study_tables(study, outcomes, participants, results, descriptives, analysis)
+    extra = build_supplementary_tables(
+        study, outcomes, participants, results, analysis, adverse_events
+    )
+    assert tuple(t.name for t in extra) == SUPPLEMENTARY_TABLES
+    paths: list[Path] = []
+    for table in extra:
+        paths += write_table(with_config_hash(table, study), outdir)
+    every = [with_config_hash(table, study) for table in [*main, *extra]]
+    paths.append(write_docx(every, Path(outdir) / "tables.docx", title=study.title))
+    return paths

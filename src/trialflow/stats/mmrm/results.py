@@ -271,6 +271,8 @@ class MMRMResults:
             if not term.variables:
                 continue
             cols = self.design.term_slices()[term.name]
+            if to_sum[cols].shape[0] == 0:
+                continue  # a factor with one level (a single visit): no parameter, no test
             basis = np.ones((1, 1))
             for name in term.variables:
                 var = self.design.variables[name]
