@@ -36,6 +36,7 @@ __all__ = [
     "mmrm_covariance_used",
     "render_report",
     "software_versions",
+    "tipping_point_figure",
     "write_report",
 ]
 
@@ -120,6 +121,34 @@ def load_figures(figures_dir: str | Path) -> list[dict]:
         row["inline_svg"] = Markup(_inline_svg(svg))
         figures.append(row)
     return figures
+
+
+def tipping_point_figure(figures_dir: str | Path, study: Study) -> list[dict]:
+    """The tipping-point figure (``tipping_point.svg``) as a figure row of kind
+    ``tipping_point``, when the study declares ``analysis.tipping_point`` (else none)."""
+    options = study.analysis.tipping_point
+    if options is None:
+        return []
+    svg = (Path(figures_dir) / "tipping_point.svg").read_text(encoding="utf-8")
+    encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    caption = (
+        f"Tipping point of {options.outcome}: the difference {options.arm} - "
+        f"{study.reference_arm.id} with its {100 * (1 - study.analysis.alpha):g}% CI (left) "
+        f"and the two-sided p-value (right) when delta is added to every imputed post-event "
+        f"value of {options.arm} ({options.method.replace('_', ' ')}, "
+        f"{options.analysis.strategy_text}); the vertical line marks the tipping delta."
+    )
+    return [
+        {
+            "kind": "tipping_point",
+            "outcome": "",
+            "stem": "tipping_point",
+            "title": "Tipping-point analysis",
+            "caption": caption,
+            "data_uri": f"data:image/svg+xml;base64,{encoded}",
+            "inline_svg": Markup(_inline_svg(svg)),
+        }
+    ]
 
 
 def render_report(
@@ -242,7 +271,7 @@ def write_report(
     text = render_report(
         study,
         tables,
-        load_figures(figures_dir),
+        load_figures(figures_dir) + tipping_point_figure(figures_dir, study),
         results,
         outcomes,
         data_quality,

@@ -56,6 +56,34 @@ rule figures:
         "../../scripts/draw_figures.py"
 
 
+# The tipping-point figure (analysis.tipping_point), drawn from the results rows: a rule of
+# its own, asked for by the report and provenance only when the study declares it.
+rule tipping_point_figure:
+    input:
+        outcomes=rules.score.output.outcomes,
+        results=rules.analyse.output.results,
+    output:
+        png=report(
+            "results/{study}/figures/tipping_point.png",
+            caption="../report/tipping_point.rst",
+            category="{study}",
+            subcategory="Sensitivity analyses",
+        ),
+        svg="results/{study}/figures/tipping_point.svg",
+    log:
+        "logs/{study}/tipping_point_figure.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("tipping_point_figure"),
+        runtime=runtime_min("tipping_point_figure"),
+    params:
+        study=study_config("report"),
+    script:
+        "../../scripts/draw_tipping_point.py"
+
+
 rule tables:
     input:
         analysis=rules.assemble.output.analysis,
@@ -148,6 +176,7 @@ rule report:
         data_quality=rules.validate.output.quality,
         scoring_summary=rules.score.output.summary,
         figures=rules.figures.output.manifest,
+        tipping_point=tipping_point_files,
     output:
         report=report(
             "results/{study}/report.html",
@@ -180,6 +209,7 @@ rule provenance:
         rules.figures.output,
         rules.tables.output,
         within_arm_table_files,
+        tipping_point_files,
         rules.report.output,
     output:
         manifest="results/{study}/provenance.json",
