@@ -471,9 +471,7 @@ def _missing_data_paragraph(used: set[str]) -> str:
 def _analyses_paragraph(used: set[str]) -> str:
     # the imputation analyses have their own paragraph (trialflow.methods_sensitivity)
     names = sorted(
-        TEST_NAMES.get(a, a.replace("_", " "))
-        for a in used
-        if a and not is_imputation_analysis(a)
+        TEST_NAMES.get(a, a.replace("_", " ")) for a in used if a and not is_imputation_analysis(a)
     )
     return "Analyses in results.csv: " + ", ".join(names) + "." if names else ""
 

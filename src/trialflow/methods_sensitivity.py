@@ -56,7 +56,9 @@ def sensitivity_paragraph(study: Study, labels: Mapping[str, str]) -> str:
         entries.append(tipping.analysis)
     if not entries:
         return ""
-    used = sorted({s for e in entries for s in _strategies(e)}, key=list(STRATEGY_DEFINITIONS).index)
+    used = sorted(
+        {s for e in entries for s in _strategies(e)}, key=list(STRATEGY_DEFINITIONS).index
+    )
     methods = {e.method for e in entries}
     covariates = ", ".join(["baseline", *study.covariates])
     text = [
@@ -120,8 +122,7 @@ def _post_ice_text(study: Study, entries, labels: Mapping[str, str]) -> str:
         )
     if imputed:
         parts.append(
-            f"for {', '.join(imputed)} (a hypothetical strategy) they are set aside and "
-            "imputed"
+            f"for {', '.join(imputed)} (a hypothetical strategy) they are set aside and imputed"
         )
     return "; ".join(parts) + "."
 

@@ -271,7 +271,9 @@ def _imputation_problems(where: str, raw, analysis, outcomes: list[str] | None) 
         problems += _imputation_entry_problems(path, entry, raw, arms)
         tipping = path.endswith("tipping_point")
         key = "outcome" if tipping else "outcomes"
-        declared = [entry["outcome"]] if entry.get("outcome") else list(entry.get("outcomes") or ())
+        declared = (
+            [entry["outcome"]] if entry.get("outcome") else list(entry.get("outcomes") or ())
+        )
         if not declared and primary is None:
             problems.append(
                 f"{path}.{key}: no primary analysis is declared, so there is no default "

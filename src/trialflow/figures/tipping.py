@@ -66,9 +66,7 @@ def write_tipping_point_figure(
     if options is None:
         raise ValueError(f"study {study.id} declares no analysis.tipping_point")
     higher = outcomes.drop_duplicates("outcome").set_index("outcome")["higher_is_better"]
-    found = tipping_point_from_results(
-        results, study, bool(higher.get(options.outcome, True))
-    )
+    found = tipping_point_from_results(results, study, bool(higher.get(options.outcome, True)))
     contrast = between_contrast(options.arm, study.reference_arm.id)
     table = found.table.loc[found.table["contrast"] == contrast]
     visits = [v.id for v in study.post_baseline if v.id in set(table["visit"])]

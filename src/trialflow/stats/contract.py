@@ -165,6 +165,7 @@ def delta_contrast(arm: str, reference: str, delta: float | None) -> str:
     what = "tipping point" if delta is None else f"delta={float(delta):.10g}"
     return between_contrast(arm, reference, what)
 
+
 VALUES_CONTRAST = "values"
 ADJUSTED_MEAN_CONTRAST = "adjusted mean"
 RESPONDER_CONTRAST = "responders"
