@@ -106,7 +106,9 @@ def ice_table(
         A strategy per ICE type without ``ice_visit`` in the roster, or an ``ice_type``
         the mapping does not name.
     """
-    source = f"{study.data_dir}/participants.csv"
+    # data_dir is not part of the analyse stage's config: the roster names its file
+    files = roster.get("source_file", pd.Series(dtype=object))
+    source = str(files.iloc[0]) if len(files) else "participants.csv"
     if "ice_visit" not in roster.columns:
         if isinstance(strategy, str):
             return None
