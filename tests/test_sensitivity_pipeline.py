@@ -282,6 +282,21 @@ def test_config_errors_name_the_key(config, edit, message):
     assert check_config(config, SCHEMA) == [message]
 
 
+def test_without_a_primary_analysis_the_outcomes_must_be_named(config):
+    analysis = spine(config)
+    del analysis["primary"], analysis["key_secondary"]
+    analysis["exploratory_only"] = True
+    assert check_config(config, SCHEMA) == [
+        f"studies.spine_rct.analysis.{where}: no primary analysis is declared, so there is no "
+        f"default outcome; name the {key}"
+        for where, key in (
+            ("sensitivity[0].outcomes", "outcomes"),
+            ("sensitivity[1].outcomes", "outcomes"),
+            ("tipping_point.outcome", "outcome"),
+        )
+    ]
+
+
 def test_an_unknown_outcome_names_the_key(config):
     spine(config)["sensitivity"][0]["outcomes"] = ["torque"]
     (problem,) = check_config(config, SCHEMA)

@@ -177,7 +177,3 @@ def with_defaults(
             reference_arm=tipping.reference_arm or d.first_arm,
         )
     return filled, tipping
-
-
-#: the fields of :class:`SensitivityAnalysis` in config order (for the resolved config)
-SENSITIVITY_KEYS = ("method", "strategy", "reference_arm", "n_imputations", "seed", "outcomes")
