@@ -33,6 +33,12 @@ from trialflow.config import (
 )
 from trialflow.figures import FIGURE_FORMATS
 from trialflow.instruments import TYPES
+from trialflow.sensitivity_config import (
+    IMPUTATION_METHODS,
+    IMPUTATION_STRATEGIES,
+    ImputationMethod,
+)
+from trialflow.stats import imputation
 from trialflow.stats.between import BETWEEN_TESTS
 from trialflow.stats.confirmatory import PLANNED_METHODS
 from trialflow.stats.estimands import ANALYSIS_SETS, STRATEGIES
@@ -168,6 +174,22 @@ def test_schema_enums_equal_the_code_registries():
             analysis["responders"]["properties"]["missing"]["enum"],
             MISSING_POLICIES,
         ),
+        "imputation methods": (
+            schema["sensitivity_analysis"]["properties"]["method"]["enum"],
+            IMPUTATION_METHODS,
+        ),
+        "tipping-point methods": (
+            schema["tipping_point"]["properties"]["method"]["enum"],
+            IMPUTATION_METHODS,
+        ),
+        "imputation strategies": (
+            schema["imputation_strategy"]["oneOf"][0]["enum"],
+            imputation.STRATEGIES,
+        ),
+        "imputation strategies per ICE type": (
+            schema["imputation_strategy"]["oneOf"][1]["additionalProperties"]["enum"],
+            IMPUTATION_STRATEGIES,
+        ),
         "Table 1 summaries": (
             study["table1"]["properties"]["summary"]["additionalProperties"]["enum"],
             SUMMARIES,
@@ -191,6 +213,7 @@ def test_schema_enums_equal_the_code_registries():
         IceStrategy: (*STRATEGIES, *UNSUPPORTED_STRATEGIES),
         ResponderMissing: MISSING_POLICIES,
         Table1Summary: SUMMARIES,
+        ImputationMethod: IMPUTATION_METHODS,
     }
     for literal, registry in literals.items():
         assert get_args(literal) == tuple(registry)
@@ -215,6 +238,8 @@ def test_schema_defaults_equal_the_dataclass_defaults():
     assert analysis["exploratory_only"]["default"] == options.exploratory_only
     assert analysis["analysis_set"]["default"] == options.analysis_set
     assert tuple(analysis["sensitivity_sets"]["default"]) == options.sensitivity_sets
+    assert tuple(analysis["sensitivity"]["default"]) == options.sensitivity
+    assert options.tipping_point is None
     assert analysis["between_test"]["default"] == options.between_test
     assert analysis["responders"]["properties"]["missing"]["default"] == options.responders.missing
     assert tuple(mmrm["covariance"]["default"]) == options.mmrm.covariance

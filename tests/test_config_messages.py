@@ -78,8 +78,9 @@ def test_schema_errors_are_key_paths_and_sentences_all_at_once():
     assert check_config(config, SCHEMA) == [
         "studies.tiny.analysis.primay_visit: unknown key (did you mean 'primary_visit'?); the "
         "keys here are primary, key_secondary, testing, exploratory_only, analysis_set, "
-        "sensitivity_sets, test_selection, between_test, alpha, primary_visit, multiplicity, "
-        "minimal_important_difference, responders, mmrm, mmrm_covariance",
+        "sensitivity_sets, sensitivity, tipping_point, test_selection, between_test, alpha, "
+        "primary_visit, multiplicity, minimal_important_difference, responders, mmrm, "
+        "mmrm_covariance",
         "studies.tiny.analysis.alpha: must be less than 1, got 1.5",
         "studies.tiny.arms[1].id: '2nd arm' is not a valid id (letters, digits and _, "
         "starting with a letter)",

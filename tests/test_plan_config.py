@@ -37,6 +37,16 @@ def knee_analysis(config):
     return config["studies"]["knee_sarcopenia"]["analysis"]
 
 
+def without_primary(analysis, key_secondary=True):
+    """Remove the primary analysis, and what defaults to its outcome: the key secondary
+    analyses (optionally) and the missing-data sensitivity analyses."""
+    del analysis["primary"]
+    if key_secondary:
+        del analysis["key_secondary"]
+    analysis.pop("sensitivity", None)
+    analysis.pop("tipping_point", None)
+
+
 def problems_of(config):
     validate(config, schema=SCHEMA)  # every case is valid JSON Schema: the rule is beyond it
     return config_problems(config)
@@ -110,8 +120,7 @@ def test_mmrm_options_and_table_options(config):
 
 
 def test_parallel_study_without_primary_is_an_error(config):
-    del spine_analysis(config)["primary"]
-    del spine_analysis(config)["key_secondary"]
+    without_primary(spine_analysis(config))
     assert problems_of(config) == [
         "studies.spine_rct.analysis.primary: a parallel-group study needs a declared primary "
         "analysis (outcome, visit, method); if the study has none, set "
@@ -121,7 +130,7 @@ def test_parallel_study_without_primary_is_an_error(config):
 
 def test_exploratory_only_study_needs_no_primary(config):
     analysis = spine_analysis(config)
-    del analysis["primary"], analysis["key_secondary"]
+    without_primary(analysis)
     analysis["exploratory_only"] = True
     assert problems_of(config) == []
 
@@ -136,7 +145,7 @@ def test_exploratory_only_with_a_primary_is_an_error(config):
 
 def test_key_secondary_without_primary_is_an_error(config):
     analysis = spine_analysis(config)
-    del analysis["primary"]
+    without_primary(analysis, key_secondary=False)
     analysis["exploratory_only"] = True
     assert problems_of(config) == [
         "studies.spine_rct.analysis.key_secondary: key secondary analyses are tested after "
@@ -249,7 +258,7 @@ def test_the_primary_set_as_a_sensitivity_set_is_an_error(config):
 
 def test_sensitivity_sets_without_a_primary_analysis_are_an_error(config):
     analysis = spine_analysis(config)
-    del analysis["primary"], analysis["key_secondary"]
+    without_primary(analysis)
     analysis["exploratory_only"] = True
     analysis["sensitivity_sets"] = ["completers"]
     assert problems_of(config) == [

@@ -87,6 +87,19 @@ EDITS = {
         lambda s: _set(("analysis", "analysis_set"))(s, "completers"),
         ANALYSIS,
     ),
+    # missing-data sensitivity analyses; the tipping point adds its figure's rule
+    "sensitivity analysis": (
+        lambda s: _set(("analysis", "sensitivity"))(
+            s, [{"method": "conditional_mean", "strategy": "j2r"}]
+        ),
+        ANALYSIS,
+    ),
+    "tipping point": (
+        lambda s: _set(("analysis", "tipping_point"))(
+            s, {"method": "conditional_mean", "strategy": "j2r", "deltas": [-2, 0]}
+        ),
+        ANALYSIS | {"tipping_point_figure"},
+    ),
     # the participant flow's screening counts: analyse writes participant_flow.csv
     "flow screening counts": (
         lambda s: s.update(flow={"screened": 12, "excluded": {"declined": 4}}),
@@ -149,6 +162,7 @@ EDITS = {
                 "exploratory_only": False,
                 "analysis_set": "full_analysis",
                 "sensitivity_sets": [],
+                "sensitivity": [],
                 "responders": {"missing": "non_responder", "thresholds": {}},
                 "mmrm": {
                     "covariance": ["unstructured", "toeplitz", "ar1", "compound_symmetry"],

@@ -10,9 +10,17 @@ registries and the dataclass defaults below by ``tests/test_config.py``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+
+from trialflow.sensitivity_config import (
+    SensitivityAnalysis,
+    TippingPointOptions,
+    sensitivity_from_mapping,
+    tipping_point_from_mapping,
+    with_defaults,
+)
 
 Design = Literal["parallel", "single_arm"]
 VisitRole = Literal["baseline", "treatment", "end_of_treatment", "follow_up"]
@@ -216,6 +224,9 @@ class AnalysisOptions:
     between_test: BetweenTest = "welch"
     responders: ResponderOptions = field(default_factory=ResponderOptions)
     mmrm: MMRMOptions = field(default_factory=MMRMOptions)
+    #: missing-data sensitivity analyses (:mod:`trialflow.sensitivity_config`)
+    sensitivity: tuple[SensitivityAnalysis, ...] = ()
+    tipping_point: TippingPointOptions | None = None
 
     @property
     def planned(self) -> tuple[PlannedAnalysis, ...]:
@@ -408,6 +419,8 @@ def analysis_from_mapping(raw: Mapping[str, Any] | None) -> AnalysisOptions:
     primary = analysis.pop("primary", None)
     key_secondary = analysis.pop("key_secondary", None) or ()
     sensitivity = tuple(analysis.pop("sensitivity_sets", None) or ())
+    imputations = sensitivity_from_mapping(analysis.pop("sensitivity", None))
+    tipping = tipping_point_from_mapping(analysis.pop("tipping_point", None))
     return AnalysisOptions(
         multiplicity=multiplicity,
         mmrm=MMRMOptions(**mmrm),
@@ -415,6 +428,8 @@ def analysis_from_mapping(raw: Mapping[str, Any] | None) -> AnalysisOptions:
         primary=None if primary is None else _planned(primary),
         key_secondary=tuple(_planned(k) for k in key_secondary),
         sensitivity_sets=sensitivity,
+        sensitivity=imputations,
+        tipping_point=tipping,
         **analysis,
     )
 
@@ -450,6 +465,13 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
     figures = dict(raw.get("figures") or {})
     if "formats" in figures:
         figures["formats"] = tuple(figures["formats"])
+    analysis = analysis_from_mapping(raw.get("analysis"))
+    arm_ids = [a["id"] for a in raw["arms"]]
+    primary = analysis.primary.outcome if analysis.primary else None
+    imputations, tipping = with_defaults(
+        analysis.sensitivity, analysis.tipping_point, arm_ids, primary
+    )
+    analysis = replace(analysis, sensitivity=imputations, tipping_point=tipping)
     return Study(
         id=study_id,
         title=raw["title"],
@@ -465,7 +487,7 @@ def study_from_mapping(study_id: str, raw: Mapping[str, Any]) -> Study:
             for instrument_id, spec in raw["instruments"].items()
         ),
         covariates=tuple(name for name, _ in covariates),
-        analysis=analysis_from_mapping(raw.get("analysis")),
+        analysis=analysis,
         simulated=bool(raw.get("simulated", False)),
         table1=Table1Options(**table1),
         tables=TablesOptions(**(raw.get("tables") or {})),

@@ -16,9 +16,10 @@ import pandas as pd
 
 from trialflow.config import Estimand, PlannedAnalysis, Study
 from trialflow.labels import label
+from trialflow.methods_sensitivity import sensitivity_paragraph
 from trialflow.reported import METHOD_NAMES, TEST_NAMES
 from trialflow.stats.confirmatory import DEFAULT_STRATEGY
-from trialflow.stats.contract import MODEL_FIT_COLUMNS, typed_results
+from trialflow.stats.contract import MODEL_FIT_COLUMNS, is_imputation_analysis, typed_results
 from trialflow.stats.mmrm_analysis import covariance_label, inference_text
 
 __all__ = ["STRATEGY_TEXT", "estimand_paragraph", "methods_paragraphs", "mmrm_covariance_used"]
@@ -128,6 +129,7 @@ def methods_paragraphs(
         _responders_paragraph(study, used, labels),
         _multiplicity_paragraph(study),
         _missing_data_paragraph(used),
+        sensitivity_paragraph(study, labels),
         _analyses_paragraph(used),
         _software_paragraph(versions),
     ]
@@ -453,7 +455,7 @@ def _missing_data_paragraph(used: set[str]) -> str:
     complete = _join(
         [n for a, n in (("paired_t", "classic tests"), ("ancova", "ANCOVA")) if a in used]
     )
-    missing = "Missing data: no values were imputed."
+    missing = "Missing data: the primary and exploratory analyses impute no values."
     if complete:
         missing += (
             f" The {complete} use the participants observed at the visits compared (complete "
@@ -468,7 +470,10 @@ def _missing_data_paragraph(used: set[str]) -> str:
 
 
 def _analyses_paragraph(used: set[str]) -> str:
-    names = sorted(TEST_NAMES.get(a, a.replace("_", " ")) for a in used if a)
+    # the imputation analyses have their own paragraph (trialflow.methods_sensitivity)
+    names = sorted(
+        TEST_NAMES.get(a, a.replace("_", " ")) for a in used if a and not is_imputation_analysis(a)
+    )
     return "Analyses in results.csv: " + ", ".join(names) + "." if names else ""
 
 

@@ -44,6 +44,7 @@ def plan_problems(key: str, raw: Mapping[str, Any], outcomes: list[str] | None) 
     problems += _set_problems(where, analysis)
     problems += _responder_problems(where, analysis, outcomes)
     problems += _output_problems(key, raw)
+    problems += _imputation_problems(where, raw, analysis, outcomes)
     return problems
 
 
@@ -246,4 +247,98 @@ def _output_problems(key: str, raw: Mapping[str, Any]) -> list[str]:
             problems.append(
                 f"{key}.table1.summary.{variable}: '{variable}' is not one of table1.variables"
             )
+    return problems
+
+
+def _imputation_entries(where: str, analysis: Mapping[str, Any]) -> list[tuple[str, Mapping]]:
+    entries = [
+        (f"{where}.sensitivity[{i}]", entry)
+        for i, entry in enumerate(analysis.get("sensitivity") or ())
+    ]
+    if analysis.get("tipping_point") is not None:
+        entries.append((f"{where}.tipping_point", analysis["tipping_point"]))
+    return entries
+
+
+def _imputation_problems(where: str, raw, analysis, outcomes: list[str] | None) -> list[str]:
+    """``analysis.sensitivity`` and ``analysis.tipping_point``: design, arms, outcomes,
+    the bootstrap's options, and two entries with the same name for one outcome."""
+    problems = []
+    arms = [a["id"] for a in raw["arms"]]
+    primary = (analysis.get("primary") or {}).get("outcome")
+    seen: dict[tuple[str, str], str] = {}
+    for path, entry in _imputation_entries(where, analysis):
+        problems += _imputation_entry_problems(path, entry, raw, arms)
+        tipping = path.endswith("tipping_point")
+        key = "outcome" if tipping else "outcomes"
+        declared = (
+            [entry["outcome"]] if entry.get("outcome") else list(entry.get("outcomes") or ())
+        )
+        if not declared and primary is None:
+            problems.append(
+                f"{path}.{key}: no primary analysis is declared, so there is no default "
+                f"outcome; name the {key}"
+            )
+        for outcome in declared:
+            if outcomes is not None and outcome not in outcomes:
+                problems.append(
+                    f"{path}.{key}: '{outcome}' is not an analysed outcome of this study; its "
+                    f"outcomes are {', '.join(outcomes)}"
+                )
+        if tipping:
+            continue
+        name = _imputation_name(entry)
+        for outcome in declared or [primary]:
+            if (name, outcome) in seen:
+                problems.append(
+                    f"{path}: the same analysis ({name} of {outcome}) as "
+                    f"{seen[(name, outcome)].split('.', 2)[-1]}; results rows are named by "
+                    "method and strategy, so declare each once"
+                )
+            seen[(name, outcome)] = path
+    return problems
+
+
+def _imputation_name(entry: Mapping[str, Any]) -> str:
+    from trialflow.sensitivity_config import analysis_name
+
+    return analysis_name(entry["method"], entry["strategy"])
+
+
+def _imputation_entry_problems(path: str, entry, raw, arms: list[str]) -> list[str]:
+    problems = []
+    strategy = entry["strategy"]
+    used = {strategy} if isinstance(strategy, str) else set(strategy.values())
+    if _single_arm(raw):
+        departing = sorted(used - {"mar"})
+        problems.append(
+            f"{path}.strategy: {', '.join(departing)} imputes from another arm "
+            "(reference-based) and needs design: parallel; this study is single-arm"
+            if departing
+            else f"{path}: imputation sensitivity analyses compare arms and need design: "
+            "parallel; this study is single-arm"
+        )
+    for field_name in ("reference_arm", "arm"):
+        arm = entry.get(field_name)
+        if arm is not None and arm not in arms:
+            problems.append(
+                f"{path}.{field_name}: '{arm}' is not an arm of this study; its arms are "
+                f"{', '.join(arms)}"
+            )
+    if entry["method"] == "bootstrap_mi":
+        problems += [
+            f"{path}.{option}: bootstrap_mi needs {what}"
+            for option, what in (
+                ("n_imputations", "the number of imputations (e.g. 100)"),
+                ("seed", "a seed (a non-negative integer), so that its draws are reproducible"),
+            )
+            if entry.get(option) is None
+        ]
+    else:
+        problems += [
+            f"{path}.{option}: conditional_mean is deterministic and takes no {option}; "
+            "remove it (or use method bootstrap_mi)"
+            for option in ("n_imputations", "seed")
+            if entry.get(option) is not None
+        ]
     return problems

@@ -44,6 +44,7 @@ __all__ = [
     "mmrm_covariance_used",
     "render_report",
     "software_versions",
+    "tipping_point_figure",
     "write_report",
 ]
 
@@ -131,6 +132,23 @@ def load_figures(figures_dir: str | Path) -> list[dict]:
             row["inline_svg"] = Markup(_inline_svg(svg))
         figures.append(row)
     return figures
+
+
+def tipping_point_figure(figures_dir: str | Path, study: Study) -> list[dict]:
+    """The tipping-point figure (``tipping_point.png``) as a figure row of kind
+    ``tipping_point``, when the study declares ``analysis.tipping_point`` (else none)."""
+    options = study.analysis.tipping_point
+    if options is None:
+        return []
+    caption = (
+        f"Tipping point of {options.outcome}: the difference {options.arm} - "
+        f"{study.reference_arm.id} with its {100 * (1 - study.analysis.alpha):g}% CI (left) "
+        f"and the two-sided p-value (right) when delta is added to every imputed post-event "
+        f"value of {options.arm} ({options.method.replace('_', ' ')}, "
+        f"{options.analysis.strategy_text}); the vertical line marks the tipping delta."
+    )
+    row = {"kind": "tipping_point", "outcome": "", "stem": "tipping_point", "format": "png"}
+    return [dict(row, title="Tipping-point analysis", caption=caption, inline_svg=Markup(""))]
 
 
 def render_report(
@@ -264,7 +282,8 @@ def write_report(
         study, outcomes, participants, results, descriptives, analysis=analysis, table1=table1
     )
     extra = _supplementary(tables_dir) if tables_dir is not None else []
-    figures = figure_links(load_figures(figures_dir), Path(figures_dir), out.parent)
+    figures = load_figures(figures_dir) + tipping_point_figure(figures_dir, study)
+    figures = figure_links(figures, Path(figures_dir), out.parent)
     text = render_report(
         study,
         tables,

@@ -42,7 +42,7 @@ SCREEN_WIDTH = 720
 #: colours of the embedded PNGs' palette: plot colours and anti-aliased text survive at 32
 PALETTE_COLOURS = 32
 #: figure kinds embedded in the report; the others are linked
-EMBEDDED_KINDS = ("consort", "forest", "trajectory")
+EMBEDDED_KINDS = ("consort", "forest", "trajectory", "tipping_point")
 _ANALYSIS_NAMES = {"ancova": "ANCOVA", "mmrm": "MMRM", "responder": "responder analysis"}
 _STAGES = {
     "randomised": "Randomised",

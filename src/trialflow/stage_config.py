@@ -232,6 +232,34 @@ def _resolved_analysis(study: Study) -> dict[str, Any]:
     }
     if analysis.primary is not None:
         resolved["primary"] = _resolved_planned(analysis.primary)
+    resolved["sensitivity"] = [_resolved_imputation(s) for s in analysis.sensitivity]
+    tipping = analysis.tipping_point
+    if tipping is not None:
+        resolved["tipping_point"] = {
+            **_resolved_imputation(tipping.analysis),
+            "outcome": tipping.outcome,
+            "arm": tipping.arm,
+            "deltas": list(tipping.deltas),
+        }
+        resolved["tipping_point"].pop("outcomes", None)
+    return resolved
+
+
+def _resolved_imputation(entry) -> dict[str, Any]:
+    """One imputation analysis with its defaults (reference arm, outcomes) filled in; the
+    bootstrap's options only where they apply."""
+    strategy = entry.strategy if isinstance(entry.strategy, str) else dict(entry.strategy)
+    resolved: dict[str, Any] = {
+        "method": entry.method,
+        "strategy": strategy,
+        "reference_arm": entry.reference_arm,
+    }
+    if entry.outcomes:
+        resolved["outcomes"] = list(entry.outcomes)
+    if entry.n_imputations is not None:
+        resolved["n_imputations"] = entry.n_imputations
+    if entry.seed is not None:
+        resolved["seed"] = entry.seed
     return resolved
 
 

@@ -81,6 +81,18 @@ def within_arm_table_files(wildcards):
     )
 
 
+def tipping_point_files(wildcards):
+    """The tipping-point figure when the study declares analysis.tipping_point."""
+    study = STUDIES[wildcards.study]
+    if study.analysis.tipping_point is None:
+        return []
+    return expand(
+        "results/{study}/figures/tipping_point.{ext}",
+        study=wildcards.study,
+        ext=["png"],
+    )
+
+
 # --- Job resources: threads, memory and run time for a cluster scheduler -----------------
 # Every script runs single-threaded (numeric libraries are pinned to one thread in the
 # Snakefile), so each rule asks for one thread. Memory and run time grow with the size of
@@ -106,6 +118,8 @@ JOB_COSTS = {
     "export": (250, 71, 10, 0.1),
     # refits the planned MMRMs: as analyse (not yet measured by benchmarks/rule_resources.py)
     "supplementary_tables": (650, 122, 10, 0.4),
+    # one figure from results.csv: as the tables rule (not fitted)
+    "tipping_point_figure": (400, 40, 10, 0.1),
     # hashing every input and output file: not fitted, a generous fixed request
     "provenance": (300, 2, 10, 0.05),
 }

@@ -62,6 +62,33 @@ rule figures:
         "../../scripts/draw_figures.py"
 
 
+# The tipping-point figure (analysis.tipping_point), drawn from the results rows: a rule of
+# its own, asked for by the report and provenance only when the study declares it.
+rule tipping_point_figure:
+    input:
+        outcomes=rules.score.output.outcomes,
+        results=rules.analyse.output.results,
+    output:
+        png=report(
+            "results/{study}/figures/tipping_point.png",
+            caption="../report/tipping_point.rst",
+            category="{study}",
+            subcategory="Sensitivity analyses",
+        ),
+    log:
+        "logs/{study}/tipping_point_figure.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_mb("tipping_point_figure"),
+        runtime=runtime_min("tipping_point_figure"),
+    params:
+        study=study_config("report"),
+    script:
+        "../../scripts/draw_tipping_point.py"
+
+
 rule tables:
     input:
         analysis=rules.assemble.output.analysis,
@@ -225,6 +252,7 @@ rule report:
         ],
         participant_flow=rules.analyse.output.participant_flow,
         supplementary=rules.supplementary_tables.output.tables_docx,
+        tipping_point=tipping_point_files,
     output:
         report=report(
             "results/{study}/report.html",
@@ -260,6 +288,7 @@ rule provenance:
         rules.tables.output,
         within_arm_table_files,
         rules.supplementary_tables.output,
+        tipping_point_files,
         rules.report.output,
         rules.export.output,
     output:

@@ -10,6 +10,12 @@ Version 2 (:data:`CONTRACT_VERSION`, issue 12) added ``analysis_set``,
 ``effect_size_ci_low`` and ``effect_size_ci_high``, the analyses ``student_t`` and
 ``responder_logistic``, and the flags of the analysis plan (``primary``, ``key_secondary``,
 ``not_formally_tested``, ``sensitivity``).
+
+Version 3 (issue 13) added the missing-data sensitivity analyses: the analyses
+``cmi_<strategy>`` (conditional mean imputation), ``bmi_<strategy>`` (bootstrapped multiple
+imputation) and ``tipping_point``; the columns ``delta`` (the tipping-point shift),
+``mc_se`` (Monte Carlo SE of a multiple-imputation estimate), ``n_imputations`` and
+``seed``; and the flag ``tipping_point`` (the row whose ``delta`` is the tipping point).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 #: Version of the columns and tokens of ``results.csv`` (README, "The results contract").
-CONTRACT_VERSION = "2"
+CONTRACT_VERSION = "3"
 KEY_COLUMNS = ("study", "outcome", "visit", "analysis", "contrast", "group", "analysis_set")
 NUMBER_COLUMNS = (
     "n",
@@ -37,6 +43,10 @@ NUMBER_COLUMNS = (
     "effect_size_name",
     "effect_size_ci_low",
     "effect_size_ci_high",
+    "delta",  # tipping point: the shift added to one arm's imputed post-ICE values
+    "mc_se",  # multiple imputation: Monte Carlo SE of the pooled estimate
+    "n_imputations",  # multiple imputation: M
+    "seed",  # multiple imputation: the seed of the random draws
     "note",
     "flags",
 )
@@ -57,6 +67,8 @@ KEY_SECONDARY = "key_secondary"
 NOT_FORMALLY_TESTED = "not_formally_tested"
 #: A primary or key secondary comparison repeated on a sensitivity analysis set.
 SENSITIVITY = "sensitivity"
+#: The tipping-point row: its ``delta`` is where the two-sided p-value reaches alpha.
+TIPPING_POINT = "tipping_point"
 #: Every token the ``flags`` column may hold (semicolon-separated).
 FLAGS = (
     DEGENERATE_INTERVAL,
@@ -65,6 +77,7 @@ FLAGS = (
     KEY_SECONDARY,
     NOT_FORMALLY_TESTED,
     SENSITIVITY,
+    TIPPING_POINT,
 )
 #: Flags of the confirmatory rows (the testing strategy's hypotheses).
 CONFIRMATORY_FLAGS = (PRIMARY, KEY_SECONDARY)
@@ -132,6 +145,26 @@ ANALYSIS_ORDER = (
     "posthoc_paired_t",
     "posthoc_wilcoxon",
 )
+#: Prefixes of the missing-data sensitivity analyses (``cmi_j2r``, ``bmi_mar``, ...) and the
+#: tipping-point analysis (:mod:`trialflow.stats.sensitivity_analysis`).
+IMPUTATION_PREFIXES = {"conditional_mean": "cmi_", "bootstrap_mi": "bmi_"}
+TIPPING_ANALYSIS = "tipping_point"
+
+
+def is_imputation_analysis(analysis: object) -> bool:
+    """Whether an ``analysis`` value names a missing-data sensitivity analysis."""
+    return isinstance(analysis, str) and (
+        analysis == TIPPING_ANALYSIS
+        or any(analysis.startswith(p) for p in IMPUTATION_PREFIXES.values())
+    )
+
+
+def delta_contrast(arm: str, reference: str, delta: float | None) -> str:
+    """Label of a tipping-point row: ``exercise - control (delta=-2.5)``, or
+    ``exercise - control (tipping point)`` for the row of the tipping delta (None)."""
+    what = "tipping point" if delta is None else f"delta={float(delta):.10g}"
+    return between_contrast(arm, reference, what)
+
 
 VALUES_CONTRAST = "values"
 ADJUSTED_MEAN_CONTRAST = "adjusted mean"

@@ -14,10 +14,10 @@
 4. The participant flow counts the roster and the primary model
    (:func:`trialflow.stats.flow.participant_flow`).
 
-This is the place where later work (missing-data sensitivity analyses) joins: it gets the
-analysis set's data and roster from :func:`set_data`, each planned analysis's estimand data
-from :func:`trialflow.stats.confirmatory.estimand_data` and the MMRM options from
-:func:`trialflow.stats.mmrm_analysis.mmrm_control`.
+5. The missing-data sensitivity analyses (``analysis.sensitivity``, ``analysis.tipping_point``)
+   run on the declared set's data and roster
+   (:func:`trialflow.stats.sensitivity_analysis.sensitivity_results`); their rows are flagged
+   ``sensitivity`` (outside the testing strategy and the exploratory families).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from .estimands import EXCLUSION_COLUMNS, analysis_set, intercurrent_events
 from .flow import participant_flow
 from .mmrm_analysis import analyse_mmrm
 from .results import adjust_family, analyse_study, sort_results, with_covariates
+from .sensitivity_analysis import sensitivity_results
 
 __all__ = ["AnalysisSetData", "StudyAnalysis", "analyse_planned_study", "set_data"]
 
@@ -174,6 +175,8 @@ def analyse_planned_study(
         analysed = computed.analysed if i == 0 else analysed
     for name in study.analysis.sensitivity_sets:
         results, fits = _sensitivity(participants, analysis, outcomes, study, name, results, fits)
+    imputed = sensitivity_results(main.data, main.roster, outcomes, study)
+    results = typed_results(pd.concat([results, imputed], ignore_index=True))
     results = sort_results(results, study)
     results.loc[~results["analysis"].str.startswith("posthoc_"), "p_adjusted"] = np.nan
     results = adjust_family(apply_testing(results, study), study)

@@ -25,7 +25,14 @@ from trialflow.reported import (
 )
 from trialflow.stage_config import config_sha256
 from trialflow.stats import descriptives as stats_descriptives
-from trialflow.stats.contract import between_contrast, within_contrast
+from trialflow.stats.contract import (
+    TIPPING_ANALYSIS,
+    TIPPING_POINT,
+    between_contrast,
+    has_flag,
+    is_imputation_analysis,
+    within_contrast,
+)
 
 from .baseline import table1_table
 from .cells import (
@@ -205,6 +212,10 @@ def _sensitivity_rows(res: ReportedResults, study: Study, label: str, outcome, v
     found = res.sensitivity
     found = found.loc[(found["outcome"] == outcome) & (found["visit"] == visit.id)]
     for _, hit in found.iterrows():
+        if is_imputation_analysis(hit["analysis"]):
+            row = _imputation_row(study, label, visit, hit, decimals[outcome])
+            rows += [row] if row else []
+            continue
         method = "responder" if hit["analysis"] == "responder_logistic" else hit["analysis"]
         role = plan_role(study, outcome, visit.id, method)
         set_name = hit["analysis_set"].replace("_", " ")
@@ -217,6 +228,39 @@ def _sensitivity_rows(res: ReportedResults, study: Study, label: str, outcome, v
                 row[head] = effect_cell(hit, digits)
         rows.append(row)
     return rows
+
+
+_IMPUTATION_METHODS = {"cmi": "conditional mean imputation", "bmi": "multiple imputation"}
+
+
+def _imputation_row(study: Study, label: str, visit, hit: pd.Series, decimals: int) -> dict:
+    """Table 2: a missing-data sensitivity analysis (or the tipping point) of the
+    difference, in the ANCOVA column (each completed data set is analysed by the ANCOVA);
+    the tipping point's rows at each delta are left to results.csv and the figure."""
+    if hit["analysis"] == TIPPING_ANALYSIS and not has_flag(hit["flags"], TIPPING_POINT):
+        return {}
+    arm = hit["contrast"].split(" - ")[0]
+    row = {"Outcome": label, "Visit": visit.label}
+    head = dict(_model_columns(study, arm))["ancova"]
+    if hit["analysis"] == TIPPING_ANALYSIS:
+        options = study.analysis.tipping_point
+        shifted = options.arm if options is not None else arm
+        if np.isfinite(hit["delta"]):
+            row[PLAN_COLUMN] = (
+                f"Sensitivity (missing data): tipping point, delta = {hit['delta']:.3g} "
+                f"added to imputed values of {shifted}"
+            )
+            row[head] = effect_cell(hit, decimals)
+        else:
+            row[PLAN_COLUMN] = "Sensitivity (missing data): no tipping point over the deltas"
+        return row
+    prefix, _, strategy = hit["analysis"].partition("_")
+    method = _IMPUTATION_METHODS[prefix]
+    if np.isfinite(hit["n_imputations"]):
+        method += f", M = {int(hit['n_imputations'])}"
+    row[PLAN_COLUMN] = f"Sensitivity (missing data): {strategy.upper()}, {method}"
+    row[head] = effect_cell(hit, decimals)
+    return row
 
 
 def _outcomes_by_visit_notes(study: Study, res: ReportedResults) -> list[str]:
@@ -243,6 +287,15 @@ def _outcomes_by_visit_notes(study: Study, res: ReportedResults) -> list[str]:
         )
     if "mmrm" in res.used:
         notes.append("MMRM: model, covariance structure and estimand in the Methods.")
+    if res.sensitivity["analysis"].map(is_imputation_analysis).any():
+        notes.append(
+            "Sensitivity (missing data): the ANCOVA difference after imputing missing values "
+            "under the strategy named (MAR; J2R jump to reference; CR copy reference; CIR copy "
+            "increments in reference; LMCF last mean carried forward), by conditional mean "
+            "imputation (jackknife SE, normal approximation) or bootstrapped multiple "
+            "imputation (M imputations, Rubin's rules); not part of the testing strategy; "
+            "details in the Methods, every delta of the tipping point in results.csv."
+        )
     # ties the table to its run: provenance.json records the same hash of the resolved config
     source = f"Configuration SHA-256 {config_sha256(study)[:12]} (provenance.json)."
     return [

@@ -106,7 +106,7 @@ def _tipping(p_of, grid, sign, alpha):
 def plot_tipping_point(
     tipping: TippingPointResult, visit: str, stem: str | Path, contrast: str | None = None
 ) -> list[Path]:
-    """Draw ``<stem>.png`` and ``<stem>.svg``: estimate with CI, and p-value, against delta.
+    """Draw ``<stem>.png``: estimate with CI, and p-value, against delta.
 
     Saved by :func:`trialflow.figures.save_figure` (deterministic: no timestamps, fixed SVG
     salt). ``contrast`` defaults to the first contrast of ``visit``.
