@@ -146,6 +146,14 @@ def _ncp_root(t: float, df: float, probability: float) -> float:
             warnings.simplefilter("ignore")
             return float(stats.nct.cdf(t, df, ncp)) - probability
 
+    def monotone_excess(ncp: float) -> float:
+        # scipy's nct.cdf is NaN far out in a tail (e.g. ncp = 50 for t = 95, df = 4749, where
+        # the cdf is 1 to double precision): there the cdf is 1 below t and 0 above it
+        value = excess(ncp)
+        if math.isnan(value):
+            return (1.0 if ncp < t else 0.0) - probability
+        return value
+
     step = 2.0 + abs(t) / 2
     low, high = t - step, t + step
     for _ in range(_MAX_BRACKET_STEPS):
@@ -153,9 +161,11 @@ def _ncp_root(t: float, df: float, probability: float) -> float:
         if math.isnan(f_low) or math.isnan(f_high):
             return math.nan
         if f_low >= 0 >= f_high:
-            return float(
-                optimize.brentq(excess, low, high, xtol=1e-13, rtol=4 * np.finfo(float).eps)
+            root = optimize.brentq(
+                monotone_excess, low, high, xtol=1e-13, rtol=4 * np.finfo(float).eps
             )
+            # a root where the cdf itself cannot be evaluated is no answer
+            return float(root) if not math.isnan(excess(root)) else math.nan
         step *= 2
         low, high = (low - step, high) if f_low < 0 else (low, high + step)
     return math.nan
