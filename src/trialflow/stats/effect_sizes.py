@@ -171,15 +171,23 @@ def _ncp_root(t: float, df: float, probability: float) -> float:
     return math.nan
 
 
+def floats(x) -> np.ndarray:
+    """``x`` as a float array. A Series goes through ``to_numpy``: ``np.asarray`` on a
+    Series with a text index costs a lookup in the index (about 1 ms at 50,000 rows)."""
+    if isinstance(x, pd.Series):
+        return x.to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(x, dtype=float)
+
+
 def _clean(x) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
+    x = floats(x)
     return x[~np.isnan(x)]
 
 
 def _pairs(after, before) -> np.ndarray:
     """Differences ``after - before`` of the complete pairs (``before`` None: ``after``)."""
-    after = np.asarray(after, dtype=float)
-    d = after if before is None else after - np.asarray(before, dtype=float)
+    after = floats(after)
+    d = after if before is None else after - floats(before)
     return d[~np.isnan(d)]
 
 
@@ -398,7 +406,8 @@ def pooled_sd(values, groups) -> tuple[float, int]:
     >>> round(sd, 6), df  # sqrt((1 * 2 + 2 * 4) / 3)
     (1.825742, 3)
     """
-    frame = pd.DataFrame({"value": np.asarray(values, dtype=float), "group": np.asarray(groups)})
+    groups = groups.to_numpy() if isinstance(groups, pd.Series) else np.asarray(groups)
+    frame = pd.DataFrame({"value": floats(values), "group": groups})
     frame = frame.loc[frame["value"].notna()]
     by_group = frame.groupby("group", sort=True)["value"]
     n = by_group.size()
