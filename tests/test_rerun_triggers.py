@@ -16,6 +16,7 @@ INGEST = {"validate", "score", "assemble", "descriptives"}
 # the tiny study is parallel with tables.within_arm (default): Table 4 has a rule of its own
 READERS = {"figures", "tables", "within_arm_table", "report", "provenance"}
 ANALYSIS = {"analyse"} | READERS
+FIGURES = {"figures", "report", "provenance"}
 EVERYTHING = INGEST | ANALYSIS
 
 
@@ -100,9 +101,9 @@ EDITS = {
     "visit label": (lambda s: s["visits"][1].update(label="Week eight"), READERS),
     "title": (lambda s: s.update(title="A tiny trial"), READERS),
     "simulated flag": (lambda s: s.update(simulated=True), READERS),
-    # how figures are drawn: the readers (the tables name the whole config's hash)
-    "figure formats": (lambda s: _set(("figures", "formats"))(s, ["png", "svg"]), READERS),
-    "trajectory sample": (lambda s: _set(("figures", "trajectory_sample"))(s, 5), READERS),
+    # how figures are drawn: figures, and the report and provenance that read them
+    "figure formats": (lambda s: _set(("figures", "formats"))(s, ["png", "svg"]), FIGURES),
+    "trajectory sample": (lambda s: _set(("figures", "trajectory_sample"))(s, 5), FIGURES),
     # what the raw files must hold: from validate on
     "instrument option": (
         lambda s: s["instruments"]["grip"]["measures"]["grip_kg"].update(max=90),

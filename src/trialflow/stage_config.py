@@ -14,10 +14,10 @@ The slices, from :data:`STAGE_KEYS`:
 * ``score``, ``assemble``, ``describe`` read less of the same;
 * ``analyse`` adds the ``analysis`` section (the analysis plan) and ``flow`` (the screening
   counts of ``participant_flow.csv``);
-* ``tables`` and ``report`` (figures, report, provenance) read the whole study: what readers
-  see (labels, title, ``simulated``, ``table1``, ``tables``), the analysis options and the
-  ``figures`` section (formats, resolution, trajectory sample); the tables name the SHA-256
-  of the whole resolved config, which a figures edit changes too.
+* ``tables`` reads what readers see (labels, title, ``simulated``, ``table1``, ``tables``) and
+  the analysis options;
+* ``report`` (figures, report, provenance) reads the whole study, the ``figures`` section
+  (formats, resolution, trajectory sample) included.
 
 Labels, the title and the ``simulated`` flag reach only the ``report`` slice; in the others
 an arm or visit label is replaced by its id and the title by the study id, and a section a
@@ -73,9 +73,7 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
     "assemble": ("design", "arms", "visits", "covariates"),
     "describe": ("design", "arms", "visits"),
     "analyse": ("design", "arms", "visits", "covariates", "analysis", "flow"),
-    # the tables name the SHA-256 of the whole resolved config (as provenance.json does), so
-    # they read every section, the figure options included
-    "tables": (*_READERS, "figures"),
+    "tables": _READERS,
     "report": (*_READERS, "figures"),
 }
 STAGES = tuple(STAGE_KEYS)
