@@ -58,7 +58,7 @@ def test_only_the_reader_stages_see_labels_and_title(spine):
     for stage, keys in STAGE_KEYS.items():
         part = study_slice(spine, stage)
         assert set(part) == set(keys)
-        labelled = stage in ("tables", "report")
+        labelled = stage == "report"
         assert ("title" in part) is labelled
         assert all(("label" in arm) is labelled for arm in part["arms"])
         assert all(("label" in visit) is labelled for visit in part["visits"])
@@ -74,13 +74,12 @@ def test_a_stage_study_keeps_what_the_stage_reads(spine):
 
 
 def test_only_the_report_stage_sees_the_figure_options(spine):
-    # tables do not depend on how figures are drawn: a figures edit leaves them alone
     assert [stage for stage, keys in STAGE_KEYS.items() if "figures" in keys] == ["report"]
     report = study_from_params(stage_params(spine, "report"))
     assert report.figures.formats == ("png",) and report.figures.trajectory_sample == 200
-    tables = study_from_params(stage_params(spine, "tables"))
+    analyse = study_from_params(stage_params(spine, "analyse"))
     with pytest.raises(AttributeError, match="figures.*not part of this job's params"):
-        _ = tables.figures.formats
+        _ = analyse.figures.formats
 
 
 def test_reading_an_unsliced_section_fails_loudly(spine):

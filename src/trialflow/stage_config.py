@@ -14,10 +14,9 @@ The slices, from :data:`STAGE_KEYS`:
 * ``score``, ``assemble``, ``describe`` read less of the same;
 * ``analyse`` adds the ``analysis`` section (the analysis plan) and ``flow`` (the screening
   counts of ``participant_flow.csv``);
-* ``tables`` reads what readers see (labels, title, ``simulated``, ``table1``, ``tables``) and
-  the analysis options;
-* ``report`` (figures, report, provenance) reads the whole study, the ``figures`` section
-  (formats, resolution, trajectory sample) included.
+* ``report`` (tables, figures, report, provenance) reads the whole study, the ``figures``
+  section (formats, resolution, trajectory sample) included: the tables' footnote quotes the
+  SHA-256 of the whole resolved config, so every config edit reaches them.
 
 Labels, the title and the ``simulated`` flag reach only the ``report`` slice; in the others
 an arm or visit label is replaced by its id and the title by the study id, and a section a
@@ -73,7 +72,7 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
     "assemble": ("design", "arms", "visits", "covariates"),
     "describe": ("design", "arms", "visits"),
     "analyse": ("design", "arms", "visits", "covariates", "analysis", "flow"),
-    "tables": _READERS,
+    # tables too: their footnote quotes the SHA-256 of the whole resolved config
     "report": (*_READERS, "figures"),
 }
 STAGES = tuple(STAGE_KEYS)

@@ -104,7 +104,7 @@ rule tables:
         mem_mb=mem_mb("tables"),
         runtime=runtime_min("tables"),
     params:
-        study=study_config("tables"),
+        study=study_config("report"),
         tables=["table1_baseline", "table2_outcomes_by_visit", "table3_tests"],
     script:
         "../../scripts/write_tables.py"
@@ -141,7 +141,7 @@ rule within_arm_table:
         mem_mb=mem_mb("within_arm_table"),
         runtime=runtime_min("within_arm_table"),
     params:
-        study=study_config("tables"),
+        study=study_config("report"),
         tables=["table4_within_arm"],
     script:
         "../../scripts/write_tables.py"
