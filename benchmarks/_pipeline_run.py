@@ -7,6 +7,7 @@ own directory is on ``sys.path`` when they run as scripts).
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
 import shutil
@@ -124,34 +125,52 @@ class TreeMemory(threading.Thread):
         self.join()
 
 
-def run_measured(cmd: list[str], cwd: Path, env: dict | None = None, log: Path | None = None):
-    """Run ``cmd`` to completion; wall seconds and memory of its process tree.
+_JOB_START = re.compile(r"^(local)?rule \w+:")
+_JOB_END = re.compile(r"^Finished jobid")
 
-    Returns a dict: ``wall_s``; ``tree_peak_pss_mib`` and ``tree_peak_rss_mib`` (sampled
-    sums over the process tree, every 0.2 s); ``largest_process_rss_mib`` (GNU time's
-    maximum resident set size: the largest single process of the tree, not a sum), when
-    /usr/bin/time exists. Raises CalledProcessError with the output's tail on failure.
+
+def run_measured(cmd: list[str], cwd: Path, env: dict | None = None, log: Path | None = None):
+    """Run ``cmd`` (a Snakemake command) to completion; wall seconds and memory of its tree.
+
+    Returns a dict: ``wall_s``; ``jobs_span_s``, from the first job Snakemake starts to the
+    last it finishes (its output read as it comes, so Snakemake's own start-up is left
+    out); ``tree_peak_pss_mib`` and ``tree_peak_rss_mib`` (sampled sums over the process
+    tree, every 0.2 s); ``largest_process_rss_mib`` (GNU time's maximum resident set size:
+    the largest single process of the tree, not a sum), when /usr/bin/time exists.
+    Raises CalledProcessError with the output's tail on failure.
     """
     time_file = None
     if TIME:
         time_file = Path(cwd) / f".time-{os.getpid()}-{time.monotonic_ns()}.txt"
         cmd = [TIME, "-v", "-o", str(time_file), *cmd]
-    out = open(log, "w") if log else subprocess.DEVNULL
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     sampler = TreeMemory(proc.pid)
     sampler.start()
+    first_job = last_end = None
+    lines = []
+    for line in proc.stdout:
+        now = time.perf_counter() - start
+        lines.append(line)
+        if first_job is None and _JOB_START.match(line):
+            first_job = now
+        if _JOB_END.match(line):
+            last_end = now
     returncode = proc.wait()
     wall = time.perf_counter() - start
     sampler.stop()
     if log:
-        out.close()
+        log.write_text("".join(lines))
     if returncode:
-        tail = log.read_text()[-3000:] if log else ""
+        tail = "".join(lines)[-3000:]
         print(f"{cmd} failed; log {log}:\n{tail}", file=sys.stderr)
         raise subprocess.CalledProcessError(returncode, cmd, output=tail)
+    span = last_end - first_job if first_job is not None and last_end is not None else math.nan
     measured = {
         "wall_s": wall,
+        "jobs_span_s": span,
         "tree_peak_pss_mib": sampler.peak_pss_kib / 1024,
         "tree_peak_rss_mib": sampler.peak_rss_kib / 1024,
         "largest_process_rss_mib": float("nan"),
@@ -163,6 +182,21 @@ def run_measured(cmd: list[str], cwd: Path, env: dict | None = None, log: Path |
             measured["largest_process_rss_mib"] = int(found.group(1)) / 1024
         time_file.unlink()
     return measured
+
+
+def without_slurm_client(env: dict, stub_dir: Path) -> dict:
+    """``env`` with an ``scontrol`` that fails at once first on the PATH.
+
+    The Slurm executor plugin (in the environment since the Slurm profile) runs ``scontrol
+    show config`` whenever Snakemake starts; where Slurm's client is installed but no
+    controller answers (this machine, after the Slurm end-to-end test) that waits out a
+    timeout of about 9 s. With the stub Snakemake starts as on a machine without Slurm or
+    with a controller that answers.
+    """
+    scontrol = Path(stub_dir) / "scontrol"
+    scontrol.write_text("#!/bin/sh\nexit 1\n")
+    scontrol.chmod(0o755)
+    return {**env, "PATH": f"{stub_dir}{os.pathsep}{env.get('PATH', os.defpath)}"}
 
 
 def read_benchmarks(logs: Path) -> list[dict]:

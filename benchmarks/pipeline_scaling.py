@@ -51,6 +51,7 @@ from _pipeline_run import (
     read_benchmarks,
     remove_worktree,
     run_measured,
+    without_slurm_client,
 )
 
 RULE_ORDER = ["validate", "score", "assemble", "descriptives", "analyse", "figures", "tables"]
@@ -159,10 +160,7 @@ def noop_rerun(checkout: Path, repeats: int = 3) -> dict:
     timed = {"as installed": _time_noop(checkout, repeats, env)}
     if shutil.which("scontrol"):
         with tempfile.TemporaryDirectory(prefix="no-scontrol-") as stub:
-            scontrol = Path(stub) / "scontrol"
-            scontrol.write_text("#!/bin/sh\nexit 1\n")
-            scontrol.chmod(0o755)
-            env = {**env, "PATH": f"{stub}{os.pathsep}{env['PATH']}"}
+            env = without_slurm_client(env, Path(stub))
             timed["scontrol failing at once"] = _time_noop(checkout, repeats, env)
     return timed
 
