@@ -134,7 +134,7 @@ def run_measured(cmd: list[str], cwd: Path, env: dict | None = None, log: Path |
 
     Returns a dict: ``wall_s``; ``jobs_span_s``, from the first job Snakemake starts to the
     last it finishes (its output read as it comes, so Snakemake's own start-up is left
-    out); ``tree_peak_pss_mib`` and ``tree_peak_rss_mib`` (sampled sums over the process
+    out) and ``first_job_s``, when the first job started; ``tree_peak_pss_mib`` and ``tree_peak_rss_mib`` (sampled sums over the process
     tree, every 0.2 s); ``largest_process_rss_mib`` (GNU time's maximum resident set size:
     the largest single process of the tree, not a sum), when /usr/bin/time exists.
     Raises CalledProcessError with the output's tail on failure.
@@ -171,6 +171,7 @@ def run_measured(cmd: list[str], cwd: Path, env: dict | None = None, log: Path |
     measured = {
         "wall_s": wall,
         "jobs_span_s": span,
+        "first_job_s": first_job if first_job is not None else math.nan,
         "tree_peak_pss_mib": sampler.peak_pss_kib / 1024,
         "tree_peak_rss_mib": sampler.peak_rss_kib / 1024,
         "largest_process_rss_mib": float("nan"),

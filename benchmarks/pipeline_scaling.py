@@ -282,17 +282,23 @@ def report(commit: str, totals: list[dict], rules: list[dict], noop: dict | None
         "",
         "## In total",
         "",
-        "| participants per study | wall s | peak memory MiB (summed PSS) | summed RSS MiB "
+        "| participants per study | wall s | before the first job s "
+        "| peak memory MiB (summed PSS) | summed RSS MiB "
         "| largest process MiB | simulate s | load before | load after |",
-        "|---:|---:|---:|---:|---:|---:|---|---|",
+        "|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for t in totals:
         lines.append(
-            f"| {t['n']:,} | {_fmt(t['wall_s'])} | {_fmt(t['tree_peak_pss_mib'], 0)} "
+            f"| {t['n']:,} | {_fmt(t['wall_s'])} | {_fmt(t['first_job_s'])} "
+            f"| {_fmt(t['tree_peak_pss_mib'], 0)} "
             f"| {_fmt(t['tree_peak_rss_mib'], 0)} | {_fmt(t['largest_process_rss_mib'], 0)} "
             f"| {_fmt(t['simulate_s'])} | {t['load_before']} | {t['load_after']} |"
         )
     lines += [
+        "",
+        "Wall s is the `snakemake` command's; before the first job: Snakemake's start-up,",
+        "hashing every raw file and checking the inputs (trialflow's input gate) while it",
+        "builds the DAG. Simulating the data is not included.",
         "",
         "Peak memory: the sum of the proportional set sizes (PSS) of the `snakemake` process and",
         "all its descendants (every job running at that moment, forked figure workers",
@@ -309,22 +315,43 @@ def report(commit: str, totals: list[dict], rules: list[dict], noop: dict | None
             e = exponent(total_by_n[a], total_by_n[b], a, b)
             lines.append(f"- {a:,} -> {b:,}: {e:.2f}")
         lines.append("")
+    cpu_by_n = {n: sum(r["cpu_s"] for r in rules if r["n"] == n) for n in sizes}
+    lines += [
+        "Sum of the jobs' CPU seconds (benchmark files; less sensitive to the machine's load): "
+        + ", ".join(f"{n:,}: {cpu_by_n[n]:,.0f} s" for n in sizes)
+        + "".join(
+            f"; exponent {a:,} -> {b:,}: {exponent(cpu_by_n[a], cpu_by_n[b], a, b):.2f}"
+            for a, b in pairs
+        )
+        + ".",
+        "",
+    ]
     lines += _targets(totals, pairs, total_by_n, noop)
-    lines += ["## Per rule", "", "Wall seconds from each job's benchmark file (peak RSS MiB)."]
+    lines += ["## Per rule", "", "Each job's benchmark file: wall s / CPU s (peak RSS MiB);"]
+    lines += ["exponents of wall / CPU time. Under load, CPU time is the steadier measure.", ""]
     header = ["rule", "study", *(f"{n:,}" for n in sizes)]
     header += [f"exponent {a:,}->{b:,}" for a, b in pairs]
-    lines += ["", "| " + " | ".join(header) + " |"]
+    lines += ["| " + " | ".join(header) + " |"]
     lines.append("|---|---|" + "---:|" * (len(sizes) + len(pairs)))
-    rss = {(r["rule"], r["study"], r["n"]): r["max_rss_mib"] for r in rules}
-    for (rule, study), by_n in _per_rule_seconds(rules).items():
-        cells = [
-            f"{_fmt(by_n[n])} ({_fmt(rss[rule, study, n], 0)})" if n in by_n else "" for n in sizes
-        ]
-        exps = [
-            f"{exponent(by_n[a], by_n[b], a, b):.2f}" if a in by_n and b in by_n else ""
-            for a, b in pairs
-        ]
-        lines.append(f"| {rule} | {study} | " + " | ".join(cells + exps) + " |")
+    by_key = {(r["rule"], r["study"], r["n"]): r for r in rules}
+    for rule, study in _per_rule_seconds(rules):
+        cells = []
+        for n in sizes:
+            r = by_key.get((rule, study, n))
+            cells.append(
+                f"{_fmt(r['wall_s'])} / {_fmt(r['cpu_s'])} ({_fmt(r['max_rss_mib'], 0)})"
+                if r
+                else ""
+            )
+        for a, b in pairs:
+            ra, rb = by_key.get((rule, study, a)), by_key.get((rule, study, b))
+            cells.append(
+                f"{exponent(ra['wall_s'], rb['wall_s'], a, b):.2f} / "
+                f"{exponent(ra['cpu_s'], rb['cpu_s'], a, b):.2f}"
+                if ra and rb
+                else ""
+            )
+        lines.append(f"| {rule} | {study} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "A rule's exponent between two sizes where it takes a second or two mostly reflects",
