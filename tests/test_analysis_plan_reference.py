@@ -106,6 +106,18 @@ def test_noncentral_limits_solve_the_cdf():
     assert stats.nct.cdf(2.0, 10, high) == pytest.approx(0.025, abs=1e-12)
 
 
+def test_noncentral_limits_of_a_large_paired_study():
+    # Cohen's dz of 10,000 simulated pairs: scipy's cdf is NaN at ncp = 49.6 (far in the
+    # tail, where it is 1), a point Brent's method visited; the limits still solve the cdf
+    from scipy import stats
+
+    t, df = 95.22903075796906, 4749
+    low, high = noncentral_t_limits(t, df)
+    assert stats.nct.cdf(t, df, low) == pytest.approx(0.975, abs=1e-12)
+    assert stats.nct.cdf(t, df, high) == pytest.approx(0.025, abs=1e-12)
+    assert 90 < low < t < high < 100
+
+
 @pytest.mark.parametrize(
     "case",
     [

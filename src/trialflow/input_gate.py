@@ -16,8 +16,11 @@ code, and the key of the last clean check is kept in ``.snakemake/trialflow/``.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from trialflow.config import Study
@@ -83,12 +86,16 @@ def exit_on_input_problems(
     """
     state_dir, log_dir = Path(state_dir), Path(log_dir)
     failed: dict[str, list[InputProblem]] = {}
+    keys = {}
     for study_id, study in studies.items():
         key = check_key(study, input_hashes(study_id))
         marker = state_dir / f"{study_id}.sha256"
-        if marker.is_file() and marker.read_text(encoding="utf-8") == key:
-            continue
-        problems = study_problems(study)
+        if not (marker.is_file() and marker.read_text(encoding="utf-8") == key):
+            keys[study_id] = key
+    found = _problems_of({study_id: studies[study_id] for study_id in keys})
+    for study_id, key in keys.items():
+        problems = found[study_id]
+        marker = state_dir / f"{study_id}.sha256"
         report = log_dir / study_id / PROBLEMS_FILE
         if problems:
             failed[study_id] = problems
@@ -102,6 +109,20 @@ def exit_on_input_problems(
     if failed:
         print(problems_message(failed, log_dir), file=sys.stderr)
         sys.exit(1)
+
+
+def _problems_of(studies: Mapping[str, Study]) -> dict[str, list[InputProblem]]:
+    """:func:`study_problems` of every study, each in a child process, as many at once as
+    there are CPUs: the studies are checked side by side, and the memory of reading them
+    goes back to the system before Snakemake runs its jobs (this runs in its main process)."""
+    if not studies:
+        return {}
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    workers = min(len(studies), os.cpu_count() or 1)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {study_id: pool.submit(study_problems, s) for study_id, s in studies.items()}
+        return {study_id: future.result() for study_id, future in futures.items()}
 
 
 def problems_message(failed: Mapping[str, list[InputProblem]], log_dir: str | Path) -> str:

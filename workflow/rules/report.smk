@@ -159,6 +159,8 @@ rule within_arm_table:
         ),
     log:
         "logs/{study}/within_arm_table.log",
+    benchmark:
+        "logs/{study}/within_arm_table.benchmark.tsv"
     conda:
         ENV
     threads: 1

@@ -29,7 +29,7 @@ from .contract import (
     numbers_frame,
     within_contrast,
 )
-from .effect_sizes import hedges_g_numbers, rank_biserial_numbers, with_effect_size
+from .effect_sizes import floats, hedges_g_numbers, rank_biserial_numbers, with_effect_size
 from .flags import rank_interval_flags
 from .normality import MIN_N, change_pairs
 from .student_t import student_t_numbers
@@ -122,7 +122,7 @@ def categorical_association(groups: pd.Series, values: pd.Series) -> pd.DataFram
 
 
 def _clean(x) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
+    x = floats(x)
     return x[~np.isnan(x)]
 
 

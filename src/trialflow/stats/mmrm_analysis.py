@@ -327,10 +327,11 @@ def _empty(visit, contrast, group, n, note) -> dict:
 
 def _parallel_problem(data: pd.DataFrame, reference: str, visits: list[str]) -> str:
     """Why the parallel model cannot be estimated from ``data``, or ``""``."""
-    arms = set(data["arm"])
+    arms = set(data["arm"].unique())  # unique() first: iterating string columns is slow
     if reference not in arms or len(arms) < 2 or not visits:
         return "MMRM not fitted: needs the reference arm, another arm and post-baseline data"
-    cells = set(zip(data["arm"], data["visit"], strict=True))
+    pairs = data[["arm", "visit"]].drop_duplicates()
+    cells = set(zip(pairs["arm"], pairs["visit"], strict=True))
     for visit in visits:
         for arm in sorted(arms):
             if (arm, visit) not in cells:
@@ -344,7 +345,8 @@ def _parallel(
 ) -> tuple[list[dict], dict, _Model, MMRMResults | None]:
     covariates = settings.covariates
     reference = study.reference_arm.id
-    others = [a for a in study.arm_ids if a in set(frame["arm"].dropna()) and a != reference]
+    in_frame = set(frame["arm"].dropna().unique())
+    others = [a for a in study.arm_ids if a in in_frame and a != reference]
     post = [v.id for v in study.post_baseline]
     baseline = (
         frame.loc[frame["visit"] == study.baseline.id, ["participant_id", "value"]]
@@ -356,7 +358,8 @@ def _parallel(
     data = data.merge(baseline, on="participant_id", how="left")
     data = data.dropna(subset=["value", "baseline", "arm", *covariates])
     n_model = data["participant_id"].nunique()
-    present_visits = [v for v in post if v in set(data["visit"])]
+    in_data = set(data["visit"].unique())
+    present_visits = [v for v in post if v in in_data]
     base = "value ~ baseline + arm * visit"
     if study.analysis.mmrm.baseline_by_visit:
         base += " + baseline:visit"
@@ -393,7 +396,7 @@ def _parallel(
     for _, item in diffs.iterrows():
         label = between_contrast(item["level"], reference)
         rows.append(_row(item["visit"], label, "", item, model, note))
-    modelled = set(data["arm"])
+    modelled = set(data["arm"].unique())
     for v in post:
         for arm in others:
             if arm not in modelled:
@@ -417,7 +420,8 @@ def _single_arm(
     eot, fu = study.end_of_treatment, study.follow_up
     if eot is not None and fu is not None:
         pairs.append((fu.id, eot.id))
-    present = [v for v in visits if v in set(data["visit"])]
+    in_data = set(data["visit"].unique())
+    present = [v for v in visits if v in in_data]
     model = _Model(
         outcome=outcome,
         data=data,

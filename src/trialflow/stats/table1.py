@@ -251,7 +251,7 @@ def declared_table1(
         excluded = set(NON_VARIABLES) | set(CONDUCT_COLUMNS)
         variables = [c for c in roster.columns if c not in excluded]
         if analysis is not None:
-            variables += sorted(set(analysis["outcome"].astype(str)) - set(variables))
+            variables += sorted(set(analysis["outcome"].astype(str).unique()) - set(variables))
     roster = _with_baseline(roster, analysis, study, variables)
     summary = dict(summary or {})
     unknown = sorted(set(summary.values()) - set(SUMMARIES))
@@ -276,7 +276,7 @@ def _with_baseline(roster, analysis, study, variables) -> pd.DataFrame:
     wanted = [v for v in variables if v not in roster.columns]
     if not wanted:
         return roster
-    known = set() if analysis is None else set(analysis["outcome"].astype(str))
+    known = set() if analysis is None else set(analysis["outcome"].astype(str).unique())
     absent = [v for v in wanted if v not in known]
     if absent:
         raise ValueError(f"Table 1 variable(s) {absent} are neither roster columns nor outcomes")

@@ -112,8 +112,9 @@ def table1_table(
     arm_labels = {a.id: a.label for a in study.arms}
     roster = participants[participants["arm"].isin(study.arm_ids)]
     counts = roster["arm"].value_counts()
-    arms = [a for a in study.arm_ids if a in set(long["arm"])]
-    if len(arms) > 1 and ALL_ARMS in set(long["arm"]):
+    in_long = set(long["arm"].unique())
+    arms = [a for a in study.arm_ids if a in in_long]
+    if len(arms) > 1 and ALL_ARMS in in_long:
         arms.append(ALL_ARMS)
 
     def header(arm: str) -> str:
