@@ -134,7 +134,7 @@ def measure(label: str, commit: str, checkout: Path, tmp: Path, run: int) -> lis
         capture_output=True,
     )
     left = _left_before_figures(python, checkout)
-    if left != {"figures"}:
+    if not left <= {"figures"}:  # a later run finds the figures made already
         raise SystemExit(f"{label}: jobs left before the figures: {sorted(left)}")
     load_before = loadavg()
     measured = run_measured(
