@@ -114,8 +114,7 @@ def table1_table(
     counts = roster["arm"].value_counts()
     in_long = set(long["arm"].unique())
     arms = [a for a in study.arm_ids if a in in_long]
-    if len(arms) > 1 and ALL_ARMS in in_long:
-        arms.append(ALL_ARMS)
+    arms += [ALL_ARMS] if len(arms) > 1 and ALL_ARMS in in_long else []
 
     def header(arm: str) -> str:
         if arm == ALL_ARMS:
