@@ -37,28 +37,6 @@ from typing import Any
 from trialflow import instruments
 from trialflow.config import Study, missing_code_list, study_from_mapping
 
-# what readers see: labels, the title, the analysis options
-_READERS = (
-    "title",
-    "simulated",
-    "design",
-    "data_dir",
-    "arms",
-    "visits",
-    "instruments",
-    "covariates",
-    "missing_codes",
-    "allow_columns",
-    "allow_external_data",
-    "roster",
-    "csv",
-    "analysis",
-    "table1",
-    "tables",
-    "flow",
-    "labels",
-)
-
 #: top-level study keys each stage reads; ``report`` (figures, report, provenance) reads
 #: everything
 STAGE_KEYS: dict[str, tuple[str, ...]] = {
@@ -81,7 +59,27 @@ STAGE_KEYS: dict[str, tuple[str, ...]] = {
     "analyse": ("design", "arms", "visits", "covariates", "analysis", "flow"),
     "export": ("design", "arms", "visits"),
     # tables too: their footnote quotes the SHA-256 of the whole resolved config
-    "report": (*_READERS, "figures"),
+    "report": (
+        "title",
+        "simulated",
+        "design",
+        "data_dir",
+        "arms",
+        "visits",
+        "instruments",
+        "covariates",
+        "missing_codes",
+        "allow_columns",
+        "allow_external_data",
+        "roster",
+        "csv",
+        "analysis",
+        "table1",
+        "tables",
+        "flow",
+        "labels",
+        "figures",
+    ),
 }
 STAGES = tuple(STAGE_KEYS)
 #: stages that read arm and visit labels
