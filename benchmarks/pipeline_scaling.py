@@ -76,15 +76,18 @@ def _snakemake(*args: str) -> list[str]:
     return [sys.executable, "-m", "snakemake", "--cores", "2", *args]
 
 
+NOT_INSTRUMENTS = {"participants", "adverse_events"}
+
+
 def _write_config(rundir: Path, raw: Path) -> Path:
     """The default config with every study's data_dir in ``raw`` (relative to ``rundir``);
     checks that the simulated designs are the default ones (knee: all simulated instruments,
-    three visits)."""
+    three visits; the roster and the optional adverse events are not instruments)."""
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     for name, study in config["studies"].items():
         study["data_dir"] = str((raw / name).relative_to(rundir))
     knee = config["studies"]["knee_sarcopenia"]
-    simulated = {p.stem for p in (raw / "knee_sarcopenia").iterdir()} - {"participants"}
+    simulated = {p.stem for p in (raw / "knee_sarcopenia").iterdir()} - NOT_INSTRUMENTS
     files = {
         spec.get("file", key).removesuffix(".csv") for key, spec in knee["instruments"].items()
     }

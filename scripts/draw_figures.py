@@ -1,4 +1,4 @@
-"""Snakemake adapter: every figure of a study and their manifest, outcome families drawn in
+"""Snakemake adapter: every figure of a study and their manifest, outcomes drawn in
 parallel by the job's threads."""
 
 from pathlib import Path

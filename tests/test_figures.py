@@ -334,25 +334,19 @@ def test_figures_are_byte_identical_on_rerun_and_in_parallel(tmp_path):
         assert a.read_bytes() == b.read_bytes() == c.read_bytes(), a.name
 
 
-def test_tasks_are_outcome_families_largest_first():
+def test_tasks_are_study_figures_then_one_per_outcome():
     inp = single_arm_inputs()
-    outcomes = pd.DataFrame(
-        {"outcome": ["a_x", "b_x", "b_y", "tug_time"], "instrument": ["a", "b", "b", "tug"]}
-    )
+    outcomes = ["a_x", "b_x", "b_y", "tug_time"]
     records = [
         G.FigureRecord(kind, outcome, f"{kind}/{outcome}", "", "")
-        for outcome in outcomes["outcome"]
+        for outcome in outcomes
         for kind in ("trajectory", "change")
     ]
     records.insert(0, G.FigureRecord("consort", "", "consort/consort", "", ""))
-    tasks = G.render.figure_tasks(records, outcomes)
-    assert [t.name for t in tasks] == ["b", "a", "tug", "consort"]
-    assert [r.stem for r in tasks[0].records] == [
-        "trajectory/b_x",
-        "change/b_x",
-        "trajectory/b_y",
-        "change/b_y",
-    ]
+    records.append(G.FigureRecord("forest", "", "forest/forest", "", ""))
+    tasks = G.render.figure_tasks(records)
+    assert [t.name for t in tasks] == ["consort", "forest", *outcomes]
+    assert [r.stem for r in tasks[4].records] == ["trajectory/b_y", "change/b_y"]
     assert inp["study"].figures == FigureOptions()
 
 

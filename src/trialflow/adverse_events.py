@@ -16,6 +16,7 @@ import pandas as pd
 from trialflow.config import Study
 from trialflow.errors import InputProblem
 from trialflow.io import ADVERSE_EVENTS
+from trialflow.membership import is_in
 
 __all__ = [
     "ADVERSE_EVENT_COLUMNS",
@@ -231,6 +232,6 @@ def adverse_event_flow(
         n = 0
         if events is not None and len(events):
             ids = participants.loc[participants["arm"] == arm, "participant_id"]
-            n = int(events.loc[events["participant_id"].isin(ids), "participant_id"].nunique())
+            n = int(events.loc[is_in(events["participant_id"], ids), "participant_id"].nunique())
         rows.append({"arm": arm, "stage": FLOW_STAGE, "n": n, "reason": status})
     return pd.DataFrame(rows, columns=["arm", "stage", "n", "reason"])

@@ -335,8 +335,10 @@ def check_config(
 
 
 def load_schema(path: str | Path) -> dict[str, Any]:
-    """The config schema as a mapping."""
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    """The config schema as a mapping (read at every Snakemake start: libyaml's parser when
+    PyYAML has it, 10x faster)."""
+    text = Path(path).read_text(encoding="utf-8")
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def exit_on_config_problems(

@@ -10,7 +10,9 @@ job starts, so every earlier output stays as it was.
 
 A study whose inputs passed is not validated again until they change: the check is keyed
 by the SHA-256 of every raw file, the validate stage's config slice and trialflow's own
-code, and the key of the last clean check is kept in ``.snakemake/trialflow/``.
+code, and the key of the last clean check is kept in ``.snakemake/trialflow/``. What a clean
+check validated is left for the study's ``validate`` job (:mod:`trialflow.validated_store`),
+which then does not validate the same files a second time.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from pathlib import Path
 
 from trialflow.config import Study
 from trialflow.errors import InputError, InputProblem
-from trialflow.stage_config import stage_params
-from trialflow.validate import validate_inputs
+from trialflow.stage_config import stage_params, study_from_params
+from trialflow.validate import validate_inputs, with_output_labels
+from trialflow.validated_store import STAGED_DIR, stage
 
 __all__ = ["PROBLEMS_FILE", "STATE_DIR", "check_key", "exit_on_input_problems", "study_problems"]
 
@@ -49,21 +52,32 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def check_key(study: Study, input_hashes: str) -> str:
-    """What a clean check of ``study`` depends on: its raw files, validate slice and code."""
+def check_key(validate_params: str, input_hashes: str) -> str:
+    """What a clean check of a study depends on: its validate stage's config slice (the
+    validate job's ``params.study``), its raw files (``params.input_hashes``) and the code."""
     digest = hashlib.sha256()
-    for part in (input_hashes, stage_params(study, "validate"), code_digest()):
+    for part in (input_hashes, validate_params, code_digest()):
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()
 
 
-def study_problems(study: Study) -> list[InputProblem]:
-    """Every input problem of one study (empty when its inputs are valid)."""
+def study_problems(
+    study: Study, key: str | None = None, staged: str | Path = STAGED_DIR
+) -> list[InputProblem]:
+    """Every input problem of one study (empty when its inputs are valid).
+
+    With a check ``key``, valid inputs are also staged for the validate job under ``staged``:
+    validated from the study its job rebuilds from the validate stage's config slice, so
+    that the files are byte for byte the job's own.
+    """
+    as_job_sees_it = study_from_params(stage_params(study, "validate"))
     try:
-        validate_inputs(study)
+        validated = validate_inputs(as_job_sees_it)
     except InputError as error:
         return error.problems
+    if key is not None:
+        stage(with_output_labels(validated, as_job_sees_it), study.id, key, staged)
     return []
 
 
@@ -88,11 +102,11 @@ def exit_on_input_problems(
     failed: dict[str, list[InputProblem]] = {}
     keys = {}
     for study_id, study in studies.items():
-        key = check_key(study, input_hashes(study_id))
+        key = check_key(stage_params(study, "validate"), input_hashes(study_id))
         marker = state_dir / f"{study_id}.sha256"
         if not (marker.is_file() and marker.read_text(encoding="utf-8") == key):
             keys[study_id] = key
-    found = _problems_of({study_id: studies[study_id] for study_id in keys})
+    found = _problems_of(studies, keys, state_dir.parent / STAGED_DIR.name)
     for study_id, key in keys.items():
         problems = found[study_id]
         marker = state_dir / f"{study_id}.sha256"
@@ -111,17 +125,23 @@ def exit_on_input_problems(
         sys.exit(1)
 
 
-def _problems_of(studies: Mapping[str, Study]) -> dict[str, list[InputProblem]]:
-    """:func:`study_problems` of every study, each in a child process, as many at once as
-    there are CPUs: the studies are checked side by side, and the memory of reading them
-    goes back to the system before Snakemake runs its jobs (this runs in its main process)."""
-    if not studies:
+def _problems_of(
+    studies: Mapping[str, Study], keys: Mapping[str, str], staged: Path
+) -> dict[str, list[InputProblem]]:
+    """:func:`study_problems` of the studies in ``keys``, each in a child process, as many at
+    once as there are CPUs: the studies are checked side by side, and the memory of reading
+    them goes back to the system before Snakemake runs its jobs (this runs in its main
+    process)."""
+    if not keys:
         return {}
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    workers = min(len(studies), os.cpu_count() or 1)
+    workers = min(len(keys), os.cpu_count() or 1)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {study_id: pool.submit(study_problems, s) for study_id, s in studies.items()}
+        futures = {
+            study_id: pool.submit(study_problems, studies[study_id], key, staged)
+            for study_id, key in keys.items()
+        }
         return {study_id: future.result() for study_id, future in futures.items()}
 
 

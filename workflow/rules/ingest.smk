@@ -76,6 +76,8 @@ rule export:
         bds="results/{study}/data/adam_bds.csv",
     log:
         "logs/{study}/export.log",
+    benchmark:
+        "logs/{study}/export.benchmark.tsv"
     conda:
         ENV
     threads: 1

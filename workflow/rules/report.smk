@@ -50,7 +50,7 @@ rule figures:
         "logs/{study}/figures.benchmark.tsv"
     conda:
         ENV
-    # worker processes drawing outcome families side by side; locally Snakemake lowers it to
+    # worker processes drawing outcomes side by side; locally Snakemake lowers it to
     # --cores, on a cluster it is the CPUs the job asks for (2 fit the smallest node we test)
     threads: 2
     resources:
@@ -77,6 +77,8 @@ rule tipping_point_figure:
         ),
     log:
         "logs/{study}/tipping_point_figure.log",
+    benchmark:
+        "logs/{study}/tipping_point_figure.benchmark.tsv"
     conda:
         ENV
     threads: 1
@@ -220,6 +222,8 @@ rule supplementary_tables:
         tables_docx="results/{study}/tables/tables.docx",
     log:
         "logs/{study}/supplementary_tables.log",
+    benchmark:
+        "logs/{study}/supplementary_tables.benchmark.tsv"
     conda:
         ENV
     threads: 1

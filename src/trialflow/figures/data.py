@@ -9,10 +9,13 @@ quote the rows the tables quote.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from trialflow.config import Study
+from trialflow.membership import is_in
 from trialflow.reported import TEST_NAMES, WITHIN_TESTS, ReportedResults, outcome_labels
 from trialflow.stats.contract import (
     VALUES_CONTRAST,
@@ -153,7 +156,7 @@ def trajectory_lines(
         if total > sample:
             rng = np.random.default_rng([seed, position])
             chosen = np.sort(rng.choice(ids, size=sample, replace=False))
-            sub = sub[sub["participant_id"].isin(chosen)]
+            sub = sub[is_in(sub["participant_id"], chosen)]
         sub = sub.sort_values(["participant_id", "week"], kind="stable")
         xy = sub[["week", "value"]].to_numpy(dtype=float)
         pid = sub["participant_id"].to_numpy()
@@ -163,7 +166,11 @@ def trajectory_lines(
 
 
 def standardised_effects(
-    study: Study, analysis: pd.DataFrame, outcomes: pd.DataFrame, results: pd.DataFrame
+    study: Study,
+    analysis: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    results: pd.DataFrame,
+    by_outcome: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Standardised effects for the forest plot, oriented so that positive = improvement.
 
@@ -178,6 +185,8 @@ def standardised_effects(
     ----------
     study, analysis, outcomes, results
         The study, long analysis data, outcome metadata and ``results.csv`` rows.
+    by_outcome : mapping, optional
+        ``analysis`` split by outcome, when the caller has it already.
 
     Returns
     -------
@@ -190,9 +199,12 @@ def standardised_effects(
     higher = dict(
         zip(outcomes["outcome"], outcomes["higher_is_better"].astype(bool), strict=False)
     )
-    present = set(analysis["outcome"].unique())
+    # each outcome's rows split off once: filtering the whole long table per outcome would
+    # cost outcomes x rows
+    if by_outcome is None:
+        by_outcome = dict(tuple(analysis.groupby("outcome", sort=False, observed=True)))
     rows = []
-    for outcome in (o for o in outcomes["outcome"].drop_duplicates() if o in present):
+    for outcome in (o for o in outcomes["outcome"].drop_duplicates() if o in by_outcome):
         direction = 1.0 if higher.get(outcome, True) else -1.0
         for comparison, hit in _forest_rows(res, study, outcome):
             if hit is None or hit["effect_size_name"] != STANDARDISED:
@@ -212,22 +224,21 @@ def standardised_effects(
                     "smd": direction * hit["effect_size"],
                     "smd_low": float(np.min(limits)),
                     "smd_high": float(np.max(limits)),
-                    "n_by_arm": _n_by_arm(analysis, study, outcome, hit["visit"]),
+                    "n_by_arm": _n_by_arm(by_outcome[outcome], study, hit["visit"]),
                 }
             )
     return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
 
 
-def _n_by_arm(analysis: pd.DataFrame, study: Study, outcome: str, visit: str) -> str:
+def _n_by_arm(rows: pd.DataFrame, study: Study, visit: str) -> str:
     """``"19/20"``: per arm (study order), the participants with a value at baseline and at
-    ``visit`` (the pairs the change and the baseline-adjusted models use)."""
-    rows = analysis.loc[(analysis["outcome"] == outcome) & analysis["value"].notna()]
-    at = {
-        v: set(rows.loc[rows["visit"] == v, "participant_id"]) for v in (study.baseline.id, visit)
-    }
-    both = at[study.baseline.id] & at[visit]
-    arms = rows.drop_duplicates("participant_id").set_index("participant_id")["arm"]
-    counts = arms.loc[arms.index.isin(both)].value_counts()
+    ``visit`` (the pairs the change and the baseline-adjusted models use), from one
+    outcome's long rows."""
+    rows = rows.loc[rows["value"].notna()]
+    at_baseline = rows.loc[rows["visit"] == study.baseline.id, "participant_id"]
+    later = rows.loc[rows["visit"] == visit, ["participant_id", "arm"]]
+    both = later.loc[is_in(later["participant_id"], at_baseline)].drop_duplicates("participant_id")
+    counts = both["arm"].value_counts()
     return "/".join(str(int(counts.get(arm, 0))) for arm in study.arm_ids)
 
 
@@ -272,6 +283,7 @@ def qq_cells(
     results: pd.DataFrame,
     outcome: str,
     wide: pd.DataFrame | None = None,
+    reported: ReportedResults | None = None,
 ) -> list[dict]:
     """The distributions whose normality chose a test, for Q-Q plots.
 
@@ -285,7 +297,9 @@ def qq_cells(
       for them. They decide the between-arm test on values (parallel designs) or the test
       across visits (single-arm designs).
 
-    ``wide`` is :func:`outcome_wide` of the outcome's rows when the caller has it already.
+    ``wide`` is :func:`outcome_wide` of the outcome's rows, and ``reported`` the
+    :class:`~trialflow.reported.ReportedResults` of ``results``, when the caller has them
+    already (selecting the reported rows once per study, not once per figure).
 
     Returns
     -------
@@ -294,7 +308,7 @@ def qq_cells(
         (name of the reported test that the cell fed, or empty) and ``shapiro_p`` (the
         Shapiro-Wilk p of the matching results row, or NaN).
     """
-    res = ReportedResults(results, study)
+    res = reported if reported is not None else ReportedResults(results, study)
     mine = res.rows(outcome=outcome)
     shapiro = mine[mine["analysis"] == "shapiro_wilk"]
     shapiro_p = _shapiro_lookup(shapiro)
@@ -352,6 +366,7 @@ def _value_cells(
     ref = study.reference_arm.id
     other = next((a for a in study.arm_ids if a != ref), None)
     cells = []
+    tests: dict[str, str] = {}  # the test each visit's values fed, whatever the arm
     for arm, visit in sorted(
         set(value_cells.itertuples(index=False, name=None)),
         key=lambda t: (arm_rank.get(t[0], 99), visit_rank.get(t[1], 99)),
@@ -359,17 +374,18 @@ def _value_cells(
         values = data.loc[(data["arm"] == arm) & (data["visit"] == visit), "value"].dropna()
         if len(values) == 0:
             continue
-        if study.design == "single_arm" or other is None:
-            test = res.overall(outcome)
-        else:
-            test = res.between(outcome, visit, other, ref, change=False)
+        if visit not in tests:
+            if study.design == "single_arm" or other is None:
+                tests[visit] = _test_name(res.overall(outcome))
+            else:
+                tests[visit] = _test_name(res.between(outcome, visit, other, ref, change=False))
         cells.append(
             {
                 "arm": arm,
                 "kind": "values",
                 "contrast": visit,
                 "values": values.to_numpy(dtype=float),
-                "test": _test_name(test),
+                "test": tests[visit],
                 "shapiro_p": shapiro_p.get((arm, visit, VALUES_CONTRAST), np.nan),
             }
         )

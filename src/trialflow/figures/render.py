@@ -1,8 +1,9 @@
-"""Drawing every figure of a study, one outcome family per task, in parallel processes.
+"""Drawing every figure of a study, one outcome per task, in parallel processes.
 
 The figures of a study are split into tasks: the flow diagram, the forest plot, and one task
-per outcome family (the outcomes of one instrument: trajectory, change and Q-Q figures of
-each). With ``processes > 1`` the tasks run in a pool of worker processes forked from the
+per outcome (its trajectory, change and Q-Q figures). Tasks that small keep the workers
+equally busy to the end (a task per instrument left one worker drawing spirometry's 42
+figures alone). With ``processes > 1`` the tasks run in a pool of worker processes forked from the
 job's process after the data are read and split per outcome, so the imports, the
 matplotlib start-up and the data are paid for once per job, and the workers share them
 copy-on-write. A figure's bytes depend only on its data, never on the process that drew it
@@ -24,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from trialflow.config import Study
-from trialflow.reported import outcome_labels
+from trialflow.membership import is_in
+from trialflow.reported import ReportedResults, outcome_labels
 from trialflow.stats.flow import participant_flow as flow_from_roster
 
 from .data import outcome_wide, qq_cells, standardised_effects
@@ -46,7 +48,7 @@ log = logging.getLogger("trialflow")
 
 @dataclass(frozen=True)
 class FigureTask:
-    """Figures drawn together by one worker: a study-level figure or an outcome family."""
+    """Figures drawn together by one worker: a study-level figure or an outcome's figures."""
 
     name: str
     records: tuple[FigureRecord, ...]
@@ -63,27 +65,27 @@ class _Inputs:
     results: pd.DataFrame
     outdir: Path
     participant_flow: pd.DataFrame | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    reported: ReportedResults | None = None
     by_outcome: Mapping[str, pd.DataFrame] = field(default_factory=dict)
-    results_by_outcome: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
 
 _INPUTS: _Inputs | None = None  # set in the parent before the pool forks
 
 
-def figure_tasks(records: Sequence[FigureRecord], outcomes: pd.DataFrame) -> list[FigureTask]:
-    """Group figure records into tasks: flow diagram, forest plot, one per outcome family.
+def figure_tasks(records: Sequence[FigureRecord]) -> list[FigureTask]:
+    """Group figure records into tasks: the study-level figures, then one per outcome.
 
-    Families are the instruments of ``outcomes`` (column ``instrument``); the largest
-    family comes first, so that a pool starts with the longest task.
+    The study-level figures (flow diagram, forest plot) come first in report order, so that
+    the longest single figure, the forest plot, starts early; outcomes follow in report
+    order.
     """
-    family = dict(zip(outcomes["outcome"], outcomes["instrument"], strict=False))
     study_level = [FigureTask(r.kind, (r,)) for r in records if not r.outcome]
-    families: dict[str, list[FigureRecord]] = {}
+    by_outcome: dict[str, list[FigureRecord]] = {}
     for record in records:
         if record.outcome:
-            families.setdefault(family.get(record.outcome, record.outcome), []).append(record)
-    by_size = sorted(families.items(), key=lambda item: -len(item[1]))  # stable on ties
-    return [FigureTask(name, tuple(rs)) for name, rs in by_size] + study_level
+            by_outcome.setdefault(record.outcome, []).append(record)
+    return study_level + [FigureTask(name, tuple(rs)) for name, rs in by_outcome.items()]
 
 
 def write_study_figures(
@@ -112,7 +114,7 @@ def write_study_figures(
     outdir : path-like
         Output directory, created if needed.
     processes : int
-        Worker processes drawing outcome families side by side (1: all in this process).
+        Worker processes drawing outcomes side by side (1: all in this process).
     participant_flow : pandas.DataFrame, optional
         ``participant_flow.csv``, which the flow diagram draws; without it, the roster's
         counts (no analysed numbers) from :func:`trialflow.stats.flow.participant_flow`.
@@ -126,7 +128,7 @@ def write_study_figures(
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     records = figure_records(study, analysis, outcomes)
-    tasks = figure_tasks(records, outcomes)
+    tasks = figure_tasks(records)
     _WIDE.clear()
     _INPUTS = _Inputs(
         study,
@@ -136,9 +138,9 @@ def write_study_figures(
         results,
         outdir,
         participant_flow=participant_flow,
+        labels=outcome_labels(outcomes),
+        reported=ReportedResults(results, study),
         by_outcome=dict(tuple(analysis.groupby("outcome", sort=False, observed=True))),
-        # a figure reads its outcome's rows only: looked up in a few dozen, not thousands
-        results_by_outcome=dict(tuple(results.groupby("outcome", sort=False, observed=True))),
     )
     try:
         workers = max(1, min(int(processes), len(tasks)))
@@ -191,7 +193,7 @@ def _draw(record: FigureRecord, inputs: _Inputs):
     if empty:
         return no_data_figure(record.title, empty)
     data = inputs.by_outcome[record.outcome]
-    label = outcome_labels(inputs.outcomes)[record.outcome]
+    label = inputs.labels[record.outcome]
     arm_labels = {a.id: a.label for a in study.arms}
     if record.kind == "trajectory":
         options = study.figures
@@ -217,8 +219,9 @@ def _draw(record: FigureRecord, inputs: _Inputs):
             visit_labels,
             wide=wide,
         )
-    results = inputs.results_by_outcome.get(record.outcome, inputs.results.iloc[:0])
-    cells = qq_cells(study, data, results, record.outcome, wide=wide)
+    cells = qq_cells(
+        study, data, inputs.results, record.outcome, wide=wide, reported=inputs.reported
+    )
     if not cells:
         return no_data_figure(record.title, "no distribution whose normality was tested")
     return qq_figure(cells, label, arm_labels, visit_labels)
@@ -237,7 +240,9 @@ def _outcome_wide(outcome: str, data: pd.DataFrame) -> pd.DataFrame:
 
 def _forest(inputs: _Inputs, title: str):
     study = inputs.study
-    effects = standardised_effects(study, inputs.analysis, inputs.outcomes, inputs.results)
+    effects = standardised_effects(
+        study, inputs.analysis, inputs.outcomes, inputs.results, by_outcome=inputs.by_outcome
+    )
     if not np.isfinite(effects["smd"].to_numpy(dtype=float)).any():
         return no_data_figure(title, "no standardised effect could be estimated")
     ci = f"{100 * (1 - study.analysis.alpha):g}% CI"
@@ -265,7 +270,7 @@ def _nothing_to_draw(record: FigureRecord, study: Study, data: pd.DataFrame | No
     later = data["visit"] != study.baseline.id
     if record.kind == "change" and not (
         later.any()
-        and data.loc[later, "participant_id"].isin(data.loc[~later, "participant_id"]).any()
+        and is_in(data.loc[later, "participant_id"], data.loc[~later, "participant_id"]).any()
     ):
         return "no participant has values at baseline and a later visit"
     return ""

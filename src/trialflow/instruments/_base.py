@@ -36,7 +36,8 @@ def _load_packaged(type_name: str) -> dict[str, Any]:
         .joinpath("definitions", f"{type_name}.yaml")
         .read_text(encoding="utf-8")
     )
-    return yaml.safe_load(text)
+    # libyaml's parser when PyYAML has it: read at every Snakemake start, 10x faster
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def load_definition(type_name: str, path: str | Path | None = None) -> dict[str, Any]:

@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..config import PlannedAnalysis, Study
 from ..errors import InputError, InputProblem
+from ..membership import is_in
 from .ancova import ancova_by_visit
 from .contract import (
     ADJUSTED_MEAN_CONTRAST,
@@ -265,11 +266,13 @@ def _responder_rows(data, roster, outcomes, study: Study, planned, conf_level):
     base = data.loc[data["visit"] == study.baseline.id].dropna(subset=["value"])
     later = data.loc[data["visit"] == planned.visit].dropna(subset=["value"])
     people = roster[["participant_id", "arm"]].drop_duplicates("participant_id")
-    known = people["participant_id"].isin(base["participant_id"])
+    known = is_in(people["participant_id"], base["participant_id"])
     if study.analysis.responders.missing == "exclude":
-        known &= people["participant_id"].isin(later["participant_id"])
+        known &= is_in(people["participant_id"], later["participant_id"])
         if rule.percent_improvement is not None:
-            known &= ~people["participant_id"].isin(base.loc[base["value"] == 0, "participant_id"])
+            known &= ~is_in(
+                people["participant_id"], base.loc[base["value"] == 0, "participant_id"]
+            )
     counts = people.loc[known.to_numpy(bool), "arm"].astype(str).value_counts()
     return rows, {arm: int(counts.get(arm, 0)) for arm in study.arm_ids}
 

@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from ..config import Study
+from ..membership import is_in
 
 DESCRIPTIVE_COLUMNS = (
     "outcome",
@@ -74,7 +75,7 @@ def descriptives(
                 values = values[~np.isnan(values)]
                 if participants is not None:
                     observed = cell.loc[cell["value"].notna(), "participant_id"].unique()
-                    n_missing = int((~rosters[arm].isin(observed)).sum())
+                    n_missing = int((~is_in(rosters[arm], observed)).sum())
                 else:
                     n_missing = int(cell["value"].isna().sum())
                 rows.append(

@@ -36,6 +36,7 @@ import pandas as pd
 
 from ..config import Study
 from ..errors import InputError, InputProblem
+from ..membership import is_in
 
 STRATEGIES = ("treatment_policy", "hypothetical", "while_on_treatment", "composite")
 ANALYSIS_SETS = ("full_analysis", "per_protocol", "completers")
@@ -298,7 +299,7 @@ def _with_missing_rows(analysis: pd.DataFrame, events: pd.DataFrame, study: Stud
     while-on-treatment or composite event has none, one per outcome they have data on."""
     if events.empty:
         return analysis.reset_index(drop=True)
-    template = analysis.loc[analysis["participant_id"].isin(events["participant_id"])]
+    template = analysis.loc[is_in(analysis["participant_id"], events["participant_id"])]
     template = template.drop_duplicates(["participant_id", "outcome"])
     visits = pd.DataFrame({"_visit": study.visit_ids, "_week": [v.week for v in study.visits]})
     grid = template.merge(events[["participant_id", "ice_week"]], on="participant_id")
@@ -454,7 +455,7 @@ def analysis_set(
     rank = excluded["arm"].map({arm: i for i, arm in enumerate(study.arm_ids)})
     excluded = excluded.assign(_rank=rank).sort_values(["_rank", "reason"], kind="mergesort")
     excluded = excluded.reset_index(drop=True)
-    data = analysis.loc[analysis["participant_id"].isin(chosen["participant_id"])]
+    data = analysis.loc[is_in(analysis["participant_id"], chosen["participant_id"])]
     return AnalysisSet(
         name=name,
         participants=chosen.reset_index(drop=True),

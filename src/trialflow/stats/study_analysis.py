@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..config import Study
 from ..errors import InputError, InputProblem
+from ..membership import is_in
 from .confirmatory import (
     apply_testing,
     estimand_data,
@@ -119,7 +120,7 @@ def set_data(
     data = pd.concat(parts, ignore_index=True) if parts else analysis.iloc[:0]
     members = pd.concat(people).drop_duplicates("participant_id") if people else roster.iloc[:0]
     # keep the roster's order
-    members = roster.loc[roster["participant_id"].isin(members["participant_id"])]
+    members = roster.loc[is_in(roster["participant_id"], members["participant_id"])]
     excluded_all = (
         pd.concat(excluded, ignore_index=True)
         if excluded

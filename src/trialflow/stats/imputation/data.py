@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import InputError, InputProblem
+from ...membership import is_in
 from ..ancova import ancova_design, single_level_factors
 
 __all__ = [
@@ -315,7 +316,7 @@ def _ice_table(ice, ids, visits, strategy):
     missing = [c for c in ("participant_id", "ice_visit") if c not in ice.columns]
     if missing:
         raise InputError([InputProblem(source, None, c, None, "a column") for c in missing])
-    table = ice.loc[ice["participant_id"].isin(ids)]
+    table = ice.loc[is_in(ice["participant_id"], ids)]
     problems = []
     if table["participant_id"].duplicated().any():
         for pid in table.loc[table["participant_id"].duplicated(), "participant_id"]:
@@ -324,7 +325,7 @@ def _ice_table(ice, ids, visits, strategy):
     index = np.full(len(ids), len(visits))
     codes = np.zeros(len(ids), dtype=int)
     position = {pid: i for i, pid in enumerate(ids)}
-    lines = np.flatnonzero(ice["participant_id"].isin(ids).to_numpy()) + 2
+    lines = np.flatnonzero(is_in(ice["participant_id"], ids).to_numpy()) + 2
     for line, pid, visit, name in zip(
         lines, table["participant_id"], table["ice_visit"], names, strict=True
     ):
