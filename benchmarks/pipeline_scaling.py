@@ -132,6 +132,21 @@ def run_size(checkout: Path, tmp: Path, n: int) -> tuple[dict, list[dict]]:
     return total, rules
 
 
+#: the no-op of this Snakefile is Snakemake's own start-up, the floor under any workflow's
+ONE_RULE = """rule all:
+    input:
+        "a.txt",
+
+
+rule a:
+    output:
+        "a.txt",
+    shell:
+        "touch {output}"
+"""
+FLOOR = "one-rule Snakefile"
+
+
 def _time_noop(checkout: Path, repeats: int, env: dict) -> dict:
     seconds, outputs = [], []
     for _ in range(repeats):
@@ -156,15 +171,21 @@ def noop_rerun(checkout: Path, repeats: int = 3) -> dict:
     whenever Snakemake starts; where Slurm's client is installed but no controller answers
     (this machine, after the Slurm end-to-end test) that waits out its 10 s timeout. The
     no-op is therefore also timed with an ``scontrol`` that fails at once first on the PATH,
-    as on a machine without Slurm or with a controller that answers.
+    as on a machine without Slurm or with a controller that answers. For scale, the no-op of
+    a one-rule Snakefile in the same environment (:data:`ONE_RULE`) is timed too: Snakemake's
+    own start-up, which no workflow run with it can undercut.
     """
     env = checkout_env(checkout)
     subprocess.run(_snakemake("--quiet"), cwd=checkout, check=True, capture_output=True, env=env)
     timed = {"as installed": _time_noop(checkout, repeats, env)}
-    if shutil.which("scontrol"):
-        with tempfile.TemporaryDirectory(prefix="no-scontrol-") as stub:
+    with tempfile.TemporaryDirectory(prefix="no-scontrol-") as stub:
+        if shutil.which("scontrol"):
             env = without_slurm_client(env, Path(stub))
             timed["scontrol failing at once"] = _time_noop(checkout, repeats, env)
+        with tempfile.TemporaryDirectory(prefix="one-rule-") as floor:
+            (Path(floor) / "Snakefile").write_text(ONE_RULE)
+            subprocess.run(_snakemake("--quiet"), cwd=floor, check=True, capture_output=True)
+            timed[FLOOR] = _time_noop(Path(floor), repeats, env)
     return timed
 
 
@@ -383,6 +404,8 @@ def _targets(totals, pairs, total_by_n, noop) -> list[str]:
             f"| {'yes' if e <= TARGET_EXPONENT else 'no'} |"
         )
     for variant, timed in (noop or {}).items():
+        if variant == FLOOR:
+            continue
         runs = ", ".join(f"{s:.2f}" for s in timed["runs_s"])
         met = timed["median_s"] < TARGET_NOOP_S and timed["nothing_to_do"]
         lines.append(
@@ -391,7 +414,15 @@ def _targets(totals, pairs, total_by_n, noop) -> list[str]:
             f"nothing to do: {'yes' if timed['nothing_to_do'] else 'NO'} "
             f"| {'yes' if met else 'no'} |"
         )
-    if noop and len(noop) > 1:
+    if noop and FLOOR in noop:
+        floor = noop[FLOOR]
+        lines += [
+            "",
+            "For scale: the no-op of a one-rule Snakefile in the same environment, Snakemake's",
+            f"own start-up with its installed plugins, took {floor['median_s']:.2f} s (median of",
+            f"{', '.join(f'{s:.2f}' for s in floor['runs_s'])} s; load {floor['load']}).",
+        ]
+    if noop and "scontrol failing at once" in noop:
         lines += [
             "",
             "The Slurm executor plugin runs `scontrol show config` whenever Snakemake starts;",

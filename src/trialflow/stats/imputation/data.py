@@ -224,7 +224,8 @@ def prepare_data(
         codes = np.full(len(ids), STRATEGIES.index(strategy))
     else:
         ice_index, codes = _ice_table(ice, ids, visits, strategy)
-    arm = np.array([arms.index(a) for a in per["arm"]])
+    # arm positions without a Python loop over the participants
+    arm = pd.Index(arms).get_indexer(per["arm"].astype(str))
     reference = arms.index(reference_arm) if reference_arm is not None else 0
     _check_lmcf(ids, ice_index, codes, derived=ice is None, source=source)
     fit_observed, kept = _observed_sets(y, ice_index, codes, post_ice)
@@ -279,10 +280,10 @@ def _per_participant(data, visits, arms, covariates, source):
         raise InputError([InputProblem(source, None, c, None, "a column") for c in missing])
     frame = data[needed].copy()
     frame["arm"] = frame["arm"].astype(str)
+    unknown = np.flatnonzero(~is_in(frame["arm"], list(arms)).to_numpy())  # rows, not a loop
     problems = [
-        InputProblem(source, int(i) + 2, "arm", value, f"one of {arms}")
-        for i, value in zip(range(len(frame)), frame["arm"], strict=True)
-        if value not in arms
+        InputProblem(source, int(i) + 2, "arm", frame["arm"].iloc[i], f"one of {arms}")
+        for i in unknown
     ]
     per = frame.groupby("participant_id", sort=True)[["arm", "baseline", *covariates]]
     varying = per.nunique(dropna=True).gt(1)
