@@ -279,7 +279,7 @@ def write_results(out: Path, commits: dict[str, str], rows: list[dict]) -> None:
         f"`--cores 2`: {target} ({speedup:.1f}x).",
         "",
         "The baseline's figures jobs take one thread each, so its two studies ran side by side;",
-        "the current jobs take two threads (outcome families drawn in a process pool) and ran",
+        "the current jobs take two threads (outcomes drawn in a process pool) and ran",
         "one after the other, so the per-study rows do not compare one to one. Both commands",
         "ran with an `scontrol` that fails at once first on the PATH: the current environment",
         "holds the Slurm executor plugin, which runs `scontrol show config` when Snakemake",

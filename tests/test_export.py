@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 
 from trialflow.config import Arm, InstrumentSpec, Study, Visit
-from trialflow.export import BDS_COLUMNS, bds_dataset
+from trialflow.export import BDS_COLUMNS, bds_chunks, bds_dataset
+from trialflow.io import write_csv, write_csv_chunks
 
 STUDY = Study(
     id="tiny",
@@ -23,17 +24,18 @@ OUTCOMES = pd.DataFrame(
 )
 
 
+ANALYSIS = dict(
+    participant_id=["U1", "U1", "T1", "T1", "T1"],
+    arm=["usual", "usual", "training", "training", "training"],
+    visit=["baseline", "week8", "baseline", "week8", "week8"],
+    week=[0.0, 8.0, 0.0, 8.0, 8.0],
+    outcome=["tug_time", "tug_time", "tug_time", "tug_time", "grip_kg"],
+    value=[12.0, 10.5, np.nan, 9.0, 30.0],
+)
+
+
 def test_bds_rows_carry_baseline_change_and_flags():
-    analysis = pd.DataFrame(
-        {
-            "participant_id": ["U1", "U1", "T1", "T1", "T1"],
-            "arm": ["usual", "usual", "training", "training", "training"],
-            "visit": ["baseline", "week8", "baseline", "week8", "week8"],
-            "week": [0.0, 8.0, 0.0, 8.0, 8.0],
-            "outcome": ["tug_time", "tug_time", "tug_time", "tug_time", "grip_kg"],
-            "value": [12.0, 10.5, np.nan, 9.0, 30.0],
-        }
-    )
+    analysis = pd.DataFrame(ANALYSIS)
     bds = bds_dataset(analysis, OUTCOMES, STUDY)
     assert tuple(bds.columns) == BDS_COLUMNS
     expected = pd.DataFrame(
@@ -55,3 +57,22 @@ def test_bds_rows_carry_baseline_change_and_flags():
         }
     )
     pd.testing.assert_frame_equal(bds, expected, check_dtype=False)
+
+
+def test_bds_pieces_are_the_dataset_and_write_the_same_bytes(tmp_path):
+    analysis = pd.DataFrame(ANALYSIS)
+    # a formula-like participant id in the last piece only: prefixed there, as in one piece
+    analysis.loc[4, "participant_id"] = "=T1"
+    whole = bds_dataset(analysis, OUTCOMES, STUDY)
+    pieces = list(bds_chunks(analysis, OUTCOMES, STUDY, rows=2))
+    assert [len(p) for p in pieces] == [2, 2, 1]
+    pd.testing.assert_frame_equal(pd.concat(pieces), whole)
+    write_csv(whole, tmp_path / "whole.csv")
+    write_csv_chunks(pieces, tmp_path / "pieces.csv")
+    text = (tmp_path / "pieces.csv").read_bytes()
+    assert text == (tmp_path / "whole.csv").read_bytes()
+    # SUBJID "=T1" prefixed; USUBJID does not start like a formula; no baseline grip
+    assert text.splitlines()[-1] == b"tiny,tiny-=T1,'=T1,Training,Week 8,8,grip_kg,Grip,30,,,,Y"
+    # an empty dataset is one empty piece: the header alone
+    empty = list(bds_chunks(analysis.iloc[:0], OUTCOMES, STUDY, rows=2))
+    assert [len(p) for p in empty] == [0]

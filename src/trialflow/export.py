@@ -27,12 +27,18 @@ dataset (no define.xml, no controlled terminology for PARAMCD, no SAS transport 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
 from trialflow.config import Study
 
-__all__ = ["BDS_COLUMNS", "bds_dataset"]
+__all__ = ["BDS_COLUMNS", "CHUNK_ROWS", "bds_chunks", "bds_dataset"]
+
+#: rows of the BDS dataset built at a time: its 13 text and number columns for all 7 million
+#: rows of a 100,000-participant study would hold about 2 GiB at once
+CHUNK_ROWS = 500_000
 
 BDS_COLUMNS = (
     "STUDYID",
@@ -68,13 +74,21 @@ def bds_dataset(analysis: pd.DataFrame, outcomes: pd.DataFrame, study: Study) ->
     pandas.DataFrame
         :data:`BDS_COLUMNS`, one row per row of ``analysis``, in its order.
     """
+    return next(bds_chunks(analysis, outcomes, study, rows=max(len(analysis), 1)))
+
+
+def bds_chunks(
+    analysis: pd.DataFrame, outcomes: pd.DataFrame, study: Study, rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """:func:`bds_dataset` in consecutive pieces of at most ``rows`` rows (at least one
+    piece, empty for an empty ``analysis``), so that a large study is written without
+    holding the whole dataset; the pieces concatenated are :func:`bds_dataset`."""
     arms = {arm.id: arm.label for arm in study.arms}
     visits = {visit.id: visit.label for visit in study.visits}
     params = {
         row.outcome: f"{row.label} ({row.unit})" if _text(row.unit) else str(row.label)
         for row in outcomes.itertuples(index=False)
     }
-    value = analysis["value"].astype(float)
     is_baseline = (analysis["visit"] == study.baseline.id).to_numpy()
     baseline = (
         analysis.loc[is_baseline]
@@ -83,26 +97,30 @@ def bds_dataset(analysis: pd.DataFrame, outcomes: pd.DataFrame, study: Study) ->
         .astype(float)
     )
     keys = pd.MultiIndex.from_frame(analysis[["participant_id", "outcome"]])
-    base = baseline.reindex(keys).to_numpy()
-    change = np.where(is_baseline, np.nan, value.to_numpy() - base)
-    return pd.DataFrame(
-        {
-            "STUDYID": study.id,
-            "USUBJID": study.id + "-" + analysis["participant_id"].astype(str),
-            "SUBJID": analysis["participant_id"].astype(str),
-            "TRT01P": analysis["arm"].map(arms),
-            "AVISIT": analysis["visit"].map(visits),
-            "AVISITN": analysis["week"].astype(float),
-            "PARAMCD": analysis["outcome"],
-            "PARAM": analysis["outcome"].map(params),
-            "AVAL": value,
-            "BASE": base,
-            "CHG": change,
-            "ABLFL": np.where(is_baseline, "Y", ""),
-            "ANL01FL": np.where(value.notna(), "Y", ""),
-        },
-        columns=list(BDS_COLUMNS),
-    )
+    base = baseline.reindex(keys).to_numpy()  # every row's baseline, once for all pieces
+    for first in range(0, max(len(analysis), 1), rows):
+        piece = slice(first, first + rows)
+        part = analysis.iloc[piece]
+        value = part["value"].astype(float)
+        at_baseline = is_baseline[piece]
+        yield pd.DataFrame(
+            {
+                "STUDYID": study.id,
+                "USUBJID": study.id + "-" + part["participant_id"].astype(str),
+                "SUBJID": part["participant_id"].astype(str),
+                "TRT01P": part["arm"].map(arms),
+                "AVISIT": part["visit"].map(visits),
+                "AVISITN": part["week"].astype(float),
+                "PARAMCD": part["outcome"],
+                "PARAM": part["outcome"].map(params),
+                "AVAL": value,
+                "BASE": base[piece],
+                "CHG": np.where(at_baseline, np.nan, value.to_numpy() - base[piece]),
+                "ABLFL": np.where(at_baseline, "Y", ""),
+                "ANL01FL": np.where(value.notna(), "Y", ""),
+            },
+            columns=list(BDS_COLUMNS),
+        )
 
 
 def _text(value) -> bool:

@@ -4,6 +4,7 @@ byte-for-byte deterministically."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -279,6 +280,19 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     safe = spreadsheet_safe_frame(frame)
     safe.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+
+
+def write_csv_chunks(frames: Iterable[pd.DataFrame], path: str | Path) -> None:
+    """:func:`write_csv` of the frames concatenated, one frame at a time (the header from
+    the first), so a table too large to hold at once is written piece by piece; the file is
+    byte for byte the one :func:`write_csv` writes of their concatenation."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        for i, frame in enumerate(frames):
+            spreadsheet_safe_frame(frame).to_csv(
+                handle, index=False, header=i == 0, float_format="%.10g", lineterminator="\n"
+            )
 
 
 def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
