@@ -276,16 +276,13 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     Text cells a spreadsheet would run as a formula get a leading ``'``
     (:func:`trialflow.safe_text.spreadsheet_safe_frame`); numbers never do.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    safe = spreadsheet_safe_frame(frame)
-    safe.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    write_csv_chunks([frame], path)
 
 
 def write_csv_chunks(frames: Iterable[pd.DataFrame], path: str | Path) -> None:
     """:func:`write_csv` of the frames concatenated, one frame at a time (the header from
-    the first), so a table too large to hold at once is written piece by piece; the file is
-    byte for byte the one :func:`write_csv` writes of their concatenation."""
+    the first), so a table too large to hold at once is written piece by piece: the same
+    bytes as the concatenation written whole."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as handle:
