@@ -4,6 +4,8 @@ traceback, rows numbered by the line on which the record starts (issue 10, class
 import codecs
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trialflow.errors import InputError
 from trialflow.io import raw_input_files, read_csv_input, read_raw_input, select_folder_files
@@ -183,3 +185,25 @@ def test_a_missing_file_names_the_near_miss(tmp_path):
     (tmp_path / "Tug.txt").write_text("x")
     with pytest.raises(InputError, match=r"an existing CSV file \(found Tug.txt\)"):
         read_csv_input(tmp_path / "tug.csv")
+
+
+# The plain-file shortcut (Arrow's string kernels) against the general reader (Python's csv
+# module, record by record): the same frame, or no shortcut at all.
+_plain_pieces = st.sampled_from(list("ab ,\t\n") + ["\r\n", "NA", "é", "\xa0", '"'])
+_plain_cells = st.lists(_plain_pieces, max_size=12).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_plain_cells, min_size=1, max_size=6).map("\n".join))
+def test_plain_file_shortcut_reads_as_the_csv_module(text):
+    from trialflow import rawcsv
+
+    data = ("id,x , y\n" + text).encode("utf-8")
+    shortcut = rawcsv._plain_frame(data.decode("utf-8"), "f.csv", ",")
+    general = rawcsv._general_frame(data.decode("utf-8"), data, "f.csv", ",", utf8=True)
+    if shortcut is None:  # not plain, or a problem to report: the general reader's to do
+        return
+    assert not general.problems
+    assert shortcut.frame.equals(general.frame)
+    assert list(shortcut.frame.columns) == list(general.frame.columns)
+    assert (shortcut.frame.dtypes == general.frame.dtypes).all()

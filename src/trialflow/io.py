@@ -3,6 +3,7 @@ byte-for-byte deterministically."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from trialflow.csv_text import csv_text
 from trialflow.errors import InputError, InputProblem
 from trialflow.rawcsv import DEFAULT_DIALECT, Dialect, parse_csv_bytes, read_csv_file
 from trialflow.readers import TABLE_EXTENSIONS, read_table
@@ -116,16 +118,18 @@ def select_folder_files(path: str | Path) -> tuple[list[Path], list[SkippedFile]
     ``.~lock.K0005.csv#``), other hidden files, sub-folders and files of other types.
     """
     files, skipped = [], []
-    for entry in sorted(Path(path).iterdir(), key=lambda p: p.name):
+    with os.scandir(path) as listing:  # the kind of each entry without a stat per file
+        entries = sorted(listing, key=lambda entry: entry.name)
+    for entry in entries:
         reason = _skip_reason(entry)
         if reason is None:
-            files.append(entry)
+            files.append(Path(entry.path))
         else:
-            skipped.append(SkippedFile(entry, reason))
+            skipped.append(SkippedFile(Path(entry.path), reason))
     return files, skipped
 
 
-def _skip_reason(entry: Path) -> str | None:
+def _skip_reason(entry: os.DirEntry) -> str | None:
     name = entry.name
     if name.startswith("~$"):
         return "an Excel lock file (the file is open in Excel), not data"
@@ -135,7 +139,7 @@ def _skip_reason(entry: Path) -> str | None:
         return "a hidden file"
     if entry.is_dir():
         return "a sub-folder (only the files directly in the folder are read)"
-    if entry.suffix.lower() != ".csv":
+    if os.path.splitext(name)[1].lower() != ".csv":
         return "not a .csv file"
     return None
 
@@ -270,6 +274,10 @@ def read_csv_input(path: str | Path) -> pd.DataFrame:
     return read.frame
 
 
+#: rows of a frame turned into CSV text at a time by :func:`write_csv_chunks`
+CSV_SLICE_ROWS = 200_000
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a CSV that is byte-identical for identical data: full precision, ``\\n`` endings.
 
@@ -285,11 +293,14 @@ def write_csv_chunks(frames: Iterable[pd.DataFrame], path: str | Path) -> None:
     bytes as the concatenation written whole."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        for i, frame in enumerate(frames):
-            spreadsheet_safe_frame(frame).to_csv(
-                handle, index=False, header=i == 0, float_format="%.10g", lineterminator="\n"
-            )
+    header = True
+    with open(path, "wb") as handle:
+        for frame in frames:
+            # a slice at a time: the text of 7 million rows at once would hold gigabytes
+            for start in range(0, max(len(frame), 1), CSV_SLICE_ROWS):
+                piece = spreadsheet_safe_frame(frame.iloc[start : start + CSV_SLICE_ROWS])
+                handle.write(csv_text(piece, header=header))
+                header = False
 
 
 def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:

@@ -25,7 +25,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from trialflow.errors import InputProblem
 
@@ -122,7 +125,17 @@ def parse_csv_bytes(data: bytes, label: str, dialect: Dialect = DEFAULT_DIALECT)
             text = data.decode(dialect.encoding)
         except UnicodeDecodeError as error:
             return CsvText(None, [_declared_encoding_problem(data, label, dialect, error)])
-    records, problems = _records(text, label, dialect.delimiter)
+    read = _plain_frame(text, label, dialect.delimiter)
+    if read is None:
+        read = _general_frame(text, data, label, dialect.delimiter, utf8)
+    if dialect.decimal != "." and read.frame is not None:
+        read = CsvText(with_decimal_points(read.frame, dialect.decimal), read.problems)
+    return read
+
+
+def _general_frame(text: str, data: bytes, label: str, delimiter: str, utf8: bool) -> CsvText:
+    """The text frame and every problem, record by record with Python's :mod:`csv` reader."""
+    records, problems = _records(text, label, delimiter)
     if not problems and not records:
         what = "the file is empty (0 bytes)" if not data else "the file holds only blank lines"
         problems = [InputProblem(label, None, None, None, f"a header row; {what}")]
@@ -133,13 +146,61 @@ def parse_csv_bytes(data: bytes, label: str, dialect: Dialect = DEFAULT_DIALECT)
         return CsvText(None, problems)
     (_, header), body = records[0], records[1:]
     header = [name.strip() for name in header]
-    problems = _header_problems(header, label, dialect.delimiter)
+    problems = _header_problems(header, label, delimiter)
     if problems:
         return CsvText(None, problems)
-    read = _frame(header, body, label)
-    if dialect.decimal != "." and read.frame is not None:
-        read = CsvText(with_decimal_points(read.frame, dialect.decimal), read.problems)
-    return read
+    return _frame(header, body, label)
+
+
+# What makes a file not plain (see _plain_frame): a quote, a carriage return that does not
+# end a line, a character other than space and tab that str.strip() removes, or text that
+# was not UTF-8 (undecodable bytes are kept as lone surrogates)
+_NOT_PLAIN = re.compile(
+    '["\\x0b\\x0c\\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000'
+    "\\ud800-\\udfff]|\\r(?!\\n)"
+)
+
+
+def _plain_frame(text: str, label: str, delimiter: str) -> CsvText | None:
+    """The frame of :func:`parse_csv_bytes` for a plain file, split by Arrow's string
+    kernels instead of record by record in Python; None when the file is not plain or has
+    any problem (it is then read by the general path, which reports it).
+
+    Plain: no quotes, so each line is one record; line ends ``\\n`` or ``\\r\\n``; no
+    whitespace but spaces and tabs (what :meth:`str.strip` and Arrow's trim then agree on);
+    every record as wide as the header. Blank records are skipped and row numbers are the
+    lines, as the :mod:`csv` module's reader gives them.
+    """
+    if _NOT_PLAIN.search(text):
+        return None
+    lines = pc.list_flatten(pc.split_pattern(pa.array([text.replace("\r\n", "\n")]), "\n"))
+    if len(lines) and text.endswith("\n"):
+        lines = lines.slice(0, len(lines) - 1)  # the line break ends the last line
+    blank = "^[ \t" + re.escape(delimiter) + "]*$"
+    kept = np.flatnonzero(~pc.match_substring_regex(lines, blank).to_numpy(zero_copy_only=False))
+    if not len(kept):
+        return None
+    header = [name.strip() for name in lines[int(kept[0])].as_py().split(delimiter)]
+    if _header_problems(header, label, delimiter):
+        return None
+    body = lines.take(pa.array(kept[1:]))
+    cells = pc.split_pattern(body, delimiter)
+    width = len(header)
+    if len(body) and not pc.all(pc.equal(pc.list_value_length(cells), width)).as_py():
+        return None
+    flat = pc.utf8_trim(pc.list_flatten(cells), " \t")
+    if len(flat) and pc.max(pc.utf8_length(flat)).as_py() > csv.field_size_limit():
+        return None  # the csv module refuses such a cell: let it say so
+    flat = pc.if_else(pc.is_in(flat, pa.array(sorted(MISSING_SPELLINGS))), None, flat)
+    positions = np.arange(len(body)) * width
+    columns = {name: flat.take(pa.array(positions + i)) for i, name in enumerate(header)}
+    frame = pd.DataFrame(
+        {name: pd.Series(pd.array(column, dtype="str")) for name, column in columns.items()},
+        columns=header,
+    )
+    frame["source_file"] = label
+    frame["source_row"] = pd.Series(kept[1:] + 1, index=frame.index, dtype="int64")
+    return CsvText(frame, [])
 
 
 def with_decimal_points(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:

@@ -51,9 +51,15 @@ def read_study_inputs(study: Study) -> tuple[dict[str, RawInput], list[InputProb
     problems: list[InputProblem] = _ambiguous_names(study)
     if not study.allow_external_data:
         root = Path(os.path.realpath(Path.cwd()))
+        folders: dict[Path, str] = {}  # each folder resolved once, not once per file
         for file in raw_input_files(study):
-            target = Path(os.path.realpath(file))
-            if file.exists() and not target.is_relative_to(root):
+            if os.path.islink(file):
+                target = Path(os.path.realpath(file))
+            else:
+                if file.parent not in folders:
+                    folders[file.parent] = os.path.realpath(file.parent)
+                target = Path(folders[file.parent], file.name)
+            if target.exists() and not target.is_relative_to(root):
                 problems.append(
                     InputProblem(
                         str(file),
