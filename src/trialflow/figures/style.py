@@ -56,6 +56,9 @@ def figure_rc() -> dict:
             "svg.hashsalt": "trialflow",
             "svg.fonttype": "none",
             "savefig.dpi": DPI,
+            # glyphs as the font draws them: hinting snaps outlines to a screen's pixel grid,
+            # which a 300-dpi figure does not need, and costs a tenth of the drawing time
+            "text.hinting": "no_hinting",
         }
     )
     return rc
