@@ -47,6 +47,13 @@ def test_no_rows_is_the_header():
     assert csv_text(frame) == b'a,"b,c"\n'
 
 
+def test_text_column_concatenated_from_pieces():
+    # pandas keeps the Arrow chunks of concatenated text: the cells arrive chunked
+    text = pd.concat([pd.Series(["a", "b,c"], dtype="str"), pd.Series(["d"], dtype="str")])
+    frame = pd.DataFrame({"id": text.reset_index(drop=True), "n": [1, 2, 3]})
+    assert csv_text(frame) == b'id,n\na,1\n"b,c",2\nd,3\n' == pandas_csv(frame)
+
+
 def test_nullable_integers_and_objects_that_are_not_text():
     frame = pd.DataFrame(
         {

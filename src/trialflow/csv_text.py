@@ -151,6 +151,8 @@ def _text(value: str) -> pa.LargeStringScalar:
 def _joined(lines: pa.LargeStringArray) -> bytes:
     """The lines' characters back to back: the data buffer between the first and last
     offsets (the array has no nulls), copied once."""
+    if isinstance(lines, pa.ChunkedArray):  # a text column concatenated from pieces
+        lines = lines.combine_chunks()
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
     first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
     return lines.buffers()[2].slice(first, last - first).to_pybytes()
