@@ -419,3 +419,20 @@ def test_forest_has_number_columns_and_favours_labels_on_their_sides():
     assert right.get_window_extent(renderer).x0 >= zero - 0.5
     low, high = plot.get_xlim()
     assert low < 0 < high
+
+
+def test_png_pixels_are_matplotlibs_own_rendering(tmp_path):
+    """The hand-off to pypng (alpha dropped, rows as views of one buffer) keeps every pixel:
+    the written PNG decodes to what matplotlib's own ``savefig`` renders, and says its dpi."""
+    inp = parallel_inputs()
+    fig = G.trajectory_figure(
+        inp["analysis"], "tug_time", "TUG", ["control", "exercise"], sample=5, seed=1
+    )
+    (written,) = G.save_figure(fig, tmp_path / "ours", ("png",), dpi=120)
+    with G.figure_style():
+        fig.savefig(tmp_path / "matplotlib.png", dpi=120)
+    ours, theirs = Image.open(written), Image.open(tmp_path / "matplotlib.png")
+    assert ours.mode == "RGB" and ours.size == theirs.size == (600, 408)
+    assert np.array_equal(np.asarray(ours), np.asarray(theirs.convert("RGB")))
+    # both store 120 dpi as 4724 pixels per metre (pHYs holds whole pixels per metre)
+    assert ours.info["dpi"] == theirs.info["dpi"] == pytest.approx((120, 120), abs=0.011)

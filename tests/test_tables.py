@@ -355,6 +355,24 @@ def test_auto_selection_follows_the_pipeline_rule():
     )
 
 
+def test_reported_rows_are_the_rows_whose_columns_match():
+    """Lookups by outcome search that outcome's rows only; the answer is what a filter on
+    the whole results table gives, rows in results order, and empty for an unknown outcome."""
+    inp = parallel_inputs("parametric")
+    r = ReportedResults(inp["results"], inp["study"])
+    whole = r.frame
+    for outcome in whole["outcome"].unique():
+        for visit in ("baseline", "week8"):
+            expected = whole[(whole["outcome"] == outcome) & (whole["visit"] == visit)]
+            got = r.rows(visit=visit, outcome=outcome)
+            pd.testing.assert_frame_equal(got, expected)
+            assert len(got) > 0
+    unknown = r.rows(outcome="no_such_outcome", visit="week8")
+    assert unknown.empty and list(unknown.columns) == list(whole.columns)
+    shapiro = r.rows(analysis="shapiro_wilk")  # no outcome named: the whole table
+    pd.testing.assert_frame_equal(shapiro, whole[whole["analysis"] == "shapiro_wilk"])
+
+
 # --------------------------------------------------------------------------- layouts
 
 

@@ -134,16 +134,19 @@ def selected_test(
     own rule, so tables, figures and the multiplicity family agree). If that does not settle
     it (e.g. a hand-made results table), ``test_selection`` decides, parametric for ``auto``.
     """
-    rows = rows[rows["analysis"].isin((parametric, nonparametric))]
-    if rows.empty:
+    # positions first, one row taken at the end: a results row is wide, and this runs for
+    # every cell of every table and figure
+    names = rows["analysis"].to_numpy(dtype=object)
+    pair = np.flatnonzero((names == parametric) | (names == nonparametric))
+    if not len(pair):
         return None
-    if rows["analysis"].nunique() == 1:
-        return rows.iloc[0]
-    reported = rows[rows["reported"]]
-    if reported["analysis"].nunique() == 1:
-        return reported.iloc[0]
+    if len(set(names[pair])) == 1:
+        return rows.iloc[pair[0]]
+    reported = pair[rows["reported"].to_numpy(dtype=bool)[pair]]
+    if len(set(names[reported])) == 1:
+        return rows.iloc[reported[0]]
     wanted = nonparametric if study.analysis.test_selection == "nonparametric" else parametric
-    return rows[rows["analysis"] == wanted].iloc[0]
+    return rows.iloc[pair[names[pair] == wanted][0]]
 
 
 def is_confirmatory(flags: object) -> bool:
@@ -200,13 +203,24 @@ class ReportedResults:
         self.t_test = "student_t" if study.analysis.between_test == "student" else "welch_t"
         self.used: set[str] = set()
         self.degenerate = False
+        self._by_outcome: dict[str, pd.DataFrame] | None = None
 
     def rows(self, **where: str) -> pd.DataFrame:
         """Rows whose columns equal the given values, e.g. ``rows(outcome="x")``."""
-        mask = pd.Series(True, index=self.frame.index)
+        frame = self.frame
+        if "outcome" in where:  # every lookup names one outcome: search its rows only
+            frame = self._of_outcome(where.pop("outcome"))
+        mask = np.ones(len(frame), dtype=bool)
         for column, value in where.items():
-            mask &= self.frame[column] == value
-        return self.frame[mask]
+            mask &= (frame[column] == value).to_numpy(dtype=bool)
+        return frame[mask]
+
+    def _of_outcome(self, outcome: str) -> pd.DataFrame:
+        """The rows of one outcome, in results order (the study's rows split once)."""
+        if self._by_outcome is None:
+            groups = self.frame.groupby("outcome", sort=False, dropna=True)
+            self._by_outcome = {key: rows for key, rows in groups}
+        return self._by_outcome.get(outcome, self.frame.iloc[:0])
 
     def within(self, outcome: str, visit: str, against: str, arm: str) -> pd.Series | None:
         """The reported paired test of ``visit - against`` in ``arm``."""

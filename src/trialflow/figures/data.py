@@ -367,11 +367,13 @@ def _value_cells(
     other = next((a for a in study.arm_ids if a != ref), None)
     cells = []
     tests: dict[str, str] = {}  # the test each visit's values fed, whatever the arm
+    # each cell's values, rows in data order (one split, not a filter per cell)
+    by_cell = dict(tuple(data.groupby(["arm", "visit"], sort=False, observed=True)["value"]))
     for arm, visit in sorted(
         set(value_cells.itertuples(index=False, name=None)),
         key=lambda t: (arm_rank.get(t[0], 99), visit_rank.get(t[1], 99)),
     ):
-        values = data.loc[(data["arm"] == arm) & (data["visit"] == visit), "value"].dropna()
+        values = by_cell.get((arm, visit), pd.Series(dtype=float)).dropna()
         if len(values) == 0:
             continue
         if visit not in tests:

@@ -12,12 +12,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 import png
 import seaborn as sns
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 __all__ = [
     "DEFAULT_FORMATS",
@@ -114,13 +114,18 @@ def _save_png(fig: Figure, path: Path, dpi: int) -> None:
 
     pypng writes every row unfiltered (PNG filter type 0), which suits a figure's flat
     colours: a third of the time Pillow takes, which tries every filter on every row, for a
-    smaller file. The resolution goes in the ``pHYs`` chunk, in pixels per metre.
+    smaller file. The alpha channel is dropped by Pillow's converter (a C loop; NumPy's copy
+    of every fourth byte skipped took as long as the compression), and pypng reads the rows
+    as views of that one buffer. The resolution goes in the ``pHYs`` chunk, in pixels per
+    metre.
     """
     fig.set_dpi(dpi)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     width, height = canvas.get_width_height()
-    rgb = np.asarray(canvas.buffer_rgba())[:, :, :3].reshape(height, width * 3)
+    rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    rgb = memoryview(rgba.convert("RGB").tobytes())
+    stride = 3 * width
     per_metre = round(dpi * _INCHES_PER_METRE)
     writer = png.Writer(
         width,
@@ -133,7 +138,7 @@ def _save_png(fig: Figure, path: Path, dpi: int) -> None:
         unit_is_meter=True,
     )
     with open(path, "wb") as out:
-        writer.write(out, (row.tobytes() for row in rgb))
+        writer.write(out, (rgb[row * stride : (row + 1) * stride] for row in range(height)))
 
 
 def arm_palette(arm_ids: Sequence[str]) -> dict[str, tuple[float, float, float]]:
