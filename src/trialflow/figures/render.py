@@ -143,6 +143,23 @@ def write_study_figures(
         reported=ReportedResults(results, study),
         by_outcome=dict(tuple(analysis.groupby("outcome", sort=False, observed=True))),
     )
+    try:
+        _draw_all(tasks, processes)
+    finally:
+        _INPUTS = None
+        _WIDE.clear()
+    for kind in PER_OUTCOME:  # each kind is a directory output, even with no outcome
+        (outdir / kind).mkdir(parents=True, exist_ok=True)
+    manifest = outdir / MANIFEST
+    pd.DataFrame([r.__dict__ for r in records], columns=list(MANIFEST_COLUMNS)).to_csv(
+        manifest, index=False, lineterminator="\n"
+    )
+    formats = study.figures.formats
+    return [outdir / f"{r.stem}.{fmt}" for r in records for fmt in formats] + [manifest]
+
+
+def _draw_all(tasks: Sequence[FigureTask], processes: int) -> None:
+    """Draw every task, in a pool of forked workers when ``processes > 1``, and log each."""
     # Everything alive now (the imported libraries, the data) lives as long as the job: out
     # of the collector's sight, so that a collection while drawing scans only the figures'
     # own objects, and a forked worker's collections do not copy the pages it shares with
@@ -156,22 +173,12 @@ def write_study_figures(
             # fork: the workers inherit the imports and the data instead of loading them again
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 done = list(pool.imap_unordered(_draw_task, tasks))
-        for name, count, seconds, cpu, pid in done:
-            log.info(
-                "%s: %d figures in %.2f s, %.2f s CPU (process %d)", name, count, seconds, cpu, pid
-            )
     finally:
         gc.unfreeze()
-        _INPUTS = None
-        _WIDE.clear()
-    for kind in PER_OUTCOME:  # each kind is a directory output, even with no outcome
-        (outdir / kind).mkdir(parents=True, exist_ok=True)
-    manifest = outdir / MANIFEST
-    pd.DataFrame([r.__dict__ for r in records], columns=list(MANIFEST_COLUMNS)).to_csv(
-        manifest, index=False, lineterminator="\n"
-    )
-    formats = study.figures.formats
-    return [outdir / f"{r.stem}.{fmt}" for r in records for fmt in formats] + [manifest]
+    for name, count, seconds, cpu, pid in done:
+        log.info(
+            "%s: %d figures in %.2f s, %.2f s CPU (process %d)", name, count, seconds, cpu, pid
+        )
 
 
 def _draw_task(task: FigureTask) -> tuple[str, int, float, float, int]:
