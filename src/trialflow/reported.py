@@ -218,8 +218,7 @@ class ReportedResults:
     def _of_outcome(self, outcome: str) -> pd.DataFrame:
         """The rows of one outcome, in results order (the study's rows split once)."""
         if self._by_outcome is None:
-            groups = self.frame.groupby("outcome", sort=False, dropna=True)
-            self._by_outcome = {key: rows for key, rows in groups}
+            self._by_outcome = dict(tuple(self.frame.groupby("outcome", sort=False)))
         return self._by_outcome.get(outcome, self.frame.iloc[:0])
 
     def within(self, outcome: str, visit: str, against: str, arm: str) -> pd.Series | None:
